@@ -1,0 +1,6 @@
+//! Shared test infrastructure: the harness that runs the real binary, helpers
+//! that find the peer tools (failing loudly when one is missing), and the test
+//! Kubernetes API server.
+#![allow(dead_code)]
+
+pub mod harness;
