@@ -98,7 +98,6 @@ pub enum ManifestError {
 /// Parse the YAML documents of one rendered file into validated objects, in
 /// document order. Empty documents (blank, comments only, `null`) are dropped.
 pub fn parse_documents(yaml: &str, source: &str) -> Result<Vec<Object>, ManifestError> {
-    use serde::Deserialize;
     let mut out = Vec::new();
     for (i, doc) in serde_yaml_ng::Deserializer::from_str(yaml).enumerate() {
         let body = serde_json::Value::deserialize(doc).map_err(|e| ManifestError::Yaml {
@@ -220,7 +219,9 @@ pub fn prepare(objects: &mut [Object], release: &str, profile: &str, namespace: 
             continue;
         };
         if !cluster && meta.get("namespace").is_none() {
-            meta.insert("namespace".into(), namespace.into());
+            // Right after `name`, where people look for it.
+            let at = meta.keys().position(|k| k == "name").map_or(0, |i| i + 1);
+            meta.shift_insert(at, "namespace".into(), namespace.into());
         }
         let labels = meta
             .entry("labels")
