@@ -146,12 +146,55 @@ fn api_code(err: &kube::Error) -> Option<u16> {
     }
 }
 
+/// How a failed request may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Reads and deletes: any transient failure (5xx, 429, connection).
+    Idempotent,
+    /// Creates and compare-and-swap updates: only answers saying the server did
+    /// not process the request (429, 503); a lost answer is not retried, since
+    /// the write may have happened.
+    NotProcessed,
+}
+
+const ATTEMPTS: u32 = 4;
+
+fn transient(err: &kube::Error, retry: Retry) -> bool {
+    match (api_code(err), retry) {
+        (Some(429 | 503), _) => true,
+        (Some(code), Retry::Idempotent) => code >= 500,
+        (Some(_), Retry::NotProcessed) => false,
+        (None, Retry::Idempotent) => matches!(
+            err,
+            kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)
+        ),
+        (None, Retry::NotProcessed) => false,
+    }
+}
+
+/// Run `op` up to [`ATTEMPTS`] times while it fails transiently, backing off.
+async fn with_retry<T, F, Fut>(retry: Retry, mut op: F) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, kube::Error>>,
+{
+    let mut attempt = 1;
+    loop {
+        match op().await {
+            Err(e) if attempt < ATTEMPTS && transient(&e, retry) => {
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Store for SecretStore {
     async fn list(&self, ns: &str, release: &str) -> Result<Vec<Stored>, ReleaseError> {
         let params = ListParams::default().labels(&selector(release));
-        let list = self
-            .api(ns)
-            .list(&params)
+        let api = self.api(ns);
+        let list = with_retry(Retry::Idempotent, || api.list(&params))
             .await
             .map_err(|e| kube_error("list", format!("records of {ns}/{release}"), e))?;
         list.items
@@ -165,11 +208,9 @@ impl Store for SecretStore {
     async fn create(&self, record: &Record, lease: Option<&Lease>) -> Result<String, ReleaseError> {
         let secret = to_secret(record, lease, None)?;
         let name = record_name(&record.release, record.revision);
-        match self
-            .api(&record.namespace)
-            .create(&PostParams::default(), &secret)
-            .await
-        {
+        let api = self.api(&record.namespace);
+        let pp = PostParams::default();
+        match with_retry(Retry::NotProcessed, || api.create(&pp, &secret)).await {
             Ok(created) => Ok(created.metadata.resource_version.unwrap_or_default()),
             Err(e) if api_code(&e) == Some(409) => Err(ReleaseError::RecordExists { name }),
             Err(e) => Err(kube_error("create", name, e)),
@@ -184,11 +225,9 @@ impl Store for SecretStore {
     ) -> Result<String, ReleaseError> {
         let secret = to_secret(record, lease, Some(version))?;
         let name = record_name(&record.release, record.revision);
-        match self
-            .api(&record.namespace)
-            .replace(&name, &PostParams::default(), &secret)
-            .await
-        {
+        let api = self.api(&record.namespace);
+        let pp = PostParams::default();
+        match with_retry(Retry::NotProcessed, || api.replace(&name, &pp, &secret)).await {
             Ok(replaced) => Ok(replaced.metadata.resource_version.unwrap_or_default()),
             Err(e) if api_code(&e) == Some(409) => Err(ReleaseError::RecordChanged { name }),
             Err(e) if api_code(&e) == Some(404) => Err(ReleaseError::RecordGone { name }),
@@ -198,7 +237,9 @@ impl Store for SecretStore {
 
     async fn delete(&self, ns: &str, release: &str, revision: u32) -> Result<(), ReleaseError> {
         let name = record_name(release, revision);
-        match self.api(ns).delete(&name, &DeleteParams::default()).await {
+        let api = self.api(ns);
+        let dp = DeleteParams::default();
+        match with_retry(Retry::Idempotent, || api.delete(&name, &dp)).await {
             Ok(_) => Ok(()),
             Err(e) if api_code(&e) == Some(404) => Ok(()),
             Err(e) => Err(kube_error("delete", name, e)),
@@ -260,6 +301,54 @@ mod tests {
             .unwrap()
             .insert(EXPIRES.into(), "soon".into());
         assert_eq!(from_secret(&secret).unwrap().lease, None);
+    }
+
+    fn api(code: u16) -> kube::Error {
+        kube::Error::Api(
+            kube::core::Status::failure("x", "X")
+                .with_code(code)
+                .boxed(),
+        )
+    }
+
+    #[test]
+    fn only_unprocessed_writes_are_retried() {
+        for code in [429, 503] {
+            assert!(transient(&api(code), Retry::Idempotent));
+            assert!(transient(&api(code), Retry::NotProcessed));
+        }
+        assert!(transient(&api(500), Retry::Idempotent));
+        assert!(!transient(&api(500), Retry::NotProcessed));
+        for code in [404, 409, 422] {
+            assert!(!transient(&api(code), Retry::Idempotent));
+            assert!(!transient(&api(code), Retry::NotProcessed));
+        }
+    }
+
+    #[tokio::test]
+    async fn retry_gives_up_after_the_last_attempt() {
+        let mut calls = 0;
+        let out: Result<(), _> = with_retry(Retry::Idempotent, || {
+            calls += 1;
+            async { Err(api(503)) }
+        })
+        .await;
+        assert!(out.is_err());
+        assert_eq!(calls, ATTEMPTS);
+        let mut calls = 0;
+        let out = with_retry(Retry::NotProcessed, || {
+            calls += 1;
+            let n = calls;
+            async move {
+                if n < 2 {
+                    Err(api(429))
+                } else {
+                    Ok(n)
+                }
+            }
+        })
+        .await;
+        assert_eq!(out.unwrap(), 2);
     }
 
     #[test]
