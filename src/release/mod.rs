@@ -177,6 +177,22 @@ pub enum ReleaseError {
         #[source]
         source: CodecError,
     },
+    #[error("release {namespace}/{release} has no revision {revision} (kept revisions: {kept})")]
+    NoSuchRevision {
+        namespace: String,
+        release: String,
+        revision: u32,
+        kept: String,
+    },
+    #[error("revision {revision} of {namespace}/{release} is {status}: only a revision that was deployed can be restored")]
+    NotRestorable {
+        namespace: String,
+        release: String,
+        revision: u32,
+        status: Status,
+    },
+    #[error("release {namespace}/{release} has no earlier deployed revision to roll back to")]
+    NothingToRollBackTo { namespace: String, release: String },
     #[error("cannot {op} {name} in the cluster")]
     Kube {
         op: &'static str,
@@ -498,6 +514,90 @@ impl<S: Store> Releases<S> {
             expires: stamp(expires),
         }
     }
+}
+
+/// The revision a rollback restores, from a release's records (ascending).
+///
+/// `Some(n)`: revision `n`, which must exist and have been deployed (`deployed`,
+/// `superseded` or `rolled-back`; a `failed` or `pending` one is refused).
+/// `None`: the newest revision before the current one that was deployed.
+pub fn rollback_target(
+    history: &[Record],
+    requested: Option<u32>,
+) -> Result<&Record, ReleaseError> {
+    let (namespace, release) = history
+        .first()
+        .map(|r| (r.namespace.clone(), r.release.clone()))
+        .unwrap_or_default();
+    let was_deployed = |r: &&Record| {
+        matches!(
+            r.status,
+            Status::Deployed | Status::Superseded | Status::RolledBack
+        )
+    };
+    match requested {
+        Some(revision) => {
+            let record = history
+                .iter()
+                .find(|r| r.revision == revision)
+                .ok_or_else(|| ReleaseError::NoSuchRevision {
+                    namespace: namespace.clone(),
+                    release: release.clone(),
+                    revision,
+                    kept: if history.is_empty() {
+                        "none".to_string()
+                    } else {
+                        history
+                            .iter()
+                            .map(|r| r.revision.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                })?;
+            if was_deployed(&record) {
+                Ok(record)
+            } else {
+                Err(ReleaseError::NotRestorable {
+                    namespace,
+                    release,
+                    revision,
+                    status: record.status,
+                })
+            }
+        }
+        None => {
+            let current = history
+                .iter()
+                .rev()
+                .find(|r| r.status == Status::Deployed)
+                .map_or(u32::MAX, |r| r.revision);
+            history
+                .iter()
+                .rev()
+                .filter(|r| r.revision < current)
+                .find(was_deployed)
+                .ok_or(ReleaseError::NothingToRollBackTo { namespace, release })
+        }
+    }
+}
+
+/// Every object any kept record of a release applied, without duplicates, in
+/// reverse install order (what `delete` removes, workloads before their config,
+/// namespaces last).
+pub fn all_objects(history: &[Record]) -> Vec<ObjectRef> {
+    let mut refs: Vec<ObjectRef> = Vec::new();
+    for r in history.iter().rev() {
+        for o in &r.inventory {
+            if !refs.contains(o) {
+                refs.push(o.clone());
+            }
+        }
+    }
+    // Stable: within a kind, the newest revision's order is kept (reversed).
+    refs.reverse();
+    refs.sort_by_key(|o| crate::manifest::order::install_rank(&o.kind));
+    refs.reverse();
+    refs
 }
 
 fn next_after(sorted: &[Stored]) -> u32 {

@@ -545,3 +545,84 @@ fn futures_are_send(rel: &Releases, tx: Transaction) {
     is_sync::<Releases>();
     is_sync::<Transaction>();
 }
+
+fn hist(statuses: &[Status]) -> Vec<Record> {
+    statuses
+        .iter()
+        .enumerate()
+        .map(|(i, s)| sample_record("hub", i as u32 + 1, *s))
+        .collect()
+}
+
+#[test]
+fn rollback_target_defaults_to_the_last_deployed_before_current() {
+    use Status::*;
+    let h = hist(&[Superseded, Failed, Superseded, Failed, Deployed]);
+    assert_eq!(rollback_target(&h, None).unwrap().revision, 3);
+    let h = hist(&[Superseded, RolledBack, Deployed]);
+    assert_eq!(rollback_target(&h, None).unwrap().revision, 2);
+    // After a failed deploy the current is still 1: nothing earlier.
+    let h = hist(&[Deployed, Failed]);
+    let err = rollback_target(&h, None).unwrap_err();
+    assert!(
+        matches!(err, ReleaseError::NothingToRollBackTo { .. }),
+        "{err}"
+    );
+    assert!(rollback_target(&[], None).is_err());
+}
+
+#[test]
+fn rollback_target_explicit_must_exist_and_have_been_deployed() {
+    use Status::*;
+    let h = hist(&[Superseded, Failed, Deployed]);
+    assert_eq!(rollback_target(&h, Some(1)).unwrap().revision, 1);
+    // Restoring the current one redeploys it (repairs drift).
+    assert_eq!(rollback_target(&h, Some(3)).unwrap().revision, 3);
+    let err = rollback_target(&h, Some(2)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("revision 2 of jupyter/hub is failed"),
+        "{err}"
+    );
+    let err = rollback_target(&h, Some(9)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no revision 9 (kept revisions: 1, 2, 3)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn all_objects_is_the_union_in_reverse_install_order() {
+    let obj = |kind: &str, name: &str| ObjectRef {
+        api_version: "v1".into(),
+        kind: kind.into(),
+        namespace: Some("jupyter".into()),
+        name: name.into(),
+    };
+    let mut h = hist(&[Status::Superseded, Status::Deployed]);
+    h[0].inventory = vec![
+        obj("Namespace", "jupyter"),
+        obj("ConfigMap", "old"),
+        obj("Deployment", "hub"),
+    ];
+    h[1].inventory = vec![
+        obj("Namespace", "jupyter"),
+        obj("Secret", "s"),
+        obj("Deployment", "hub"),
+    ];
+    let all = all_objects(&h);
+    let names: Vec<String> = all
+        .iter()
+        .map(|o| format!("{} {}", o.kind, o.name))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Deployment hub",
+            "ConfigMap old",
+            "Secret s",
+            "Namespace jupyter"
+        ]
+    );
+}
