@@ -506,6 +506,17 @@ fn strict_missing_value_names_file_line_and_path() {
     );
     let out = berth(dir.path()).args(["render", "-p", "p"]).code(1);
     out.assert_stderr_contains(&["charts/app/templates/_helpers.tpl:4", "values.image.digest"]);
+
+    // a missing value inside `tpl` is reported at the tpl call
+    write_files(
+        dir.path(),
+        &[
+            ("charts/app/values.yaml", "image: {repository: nginx}\nurl: \"https://{{values.host}}/\"\n"),
+            ("charts/app/templates/deploy.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: out\ndata:\n  url: {{tpl values.url this}}\n"),
+        ],
+    );
+    let out = berth(dir.path()).args(["render", "-p", "p"]).code(1);
+    out.assert_stderr_contains(&["charts/app/templates/deploy.yaml:6", "values.host"]);
 }
 
 #[test]
