@@ -508,7 +508,7 @@ const INDENT: usize = 4;
 pub(crate) fn emit(tree: &Value, encrypted: bool) -> String {
     let mut out = String::new();
     match tree {
-        Value::Map(items) => emit_map(items, 0, encrypted, &mut out),
+        Value::Map(items) => emit_map(items, 0, INDENT, encrypted, &mut out),
         other => {
             scalar(other, 0, &mut out);
             out.push('\n');
@@ -525,7 +525,9 @@ fn has_entries(items: &[Item]) -> bool {
     items.iter().any(|i| matches!(i, Item::Entry(..)))
 }
 
-fn emit_map(items: &[Item], indent: usize, encrypted: bool, out: &mut String) {
+/// Keys at column `indent`; nested blocks at `child` (go-yaml indents the
+/// children of a map inside a list from the dash, not from the key).
+fn emit_map(items: &[Item], indent: usize, child: usize, encrypted: bool, out: &mut String) {
     for item in items {
         match item {
             Item::Comment(c) => {
@@ -538,27 +540,27 @@ fn emit_map(items: &[Item], indent: usize, encrypted: bool, out: &mut String) {
                 pad(out, indent);
                 key(k, out);
                 out.push(':');
-                value_after_key(v, indent, encrypted, out);
+                value_after_key(v, child, encrypted, out);
             }
         }
     }
 }
 
-fn value_after_key(v: &Value, indent: usize, encrypted: bool, out: &mut String) {
+fn value_after_key(v: &Value, child: usize, encrypted: bool, out: &mut String) {
     match v {
         Value::Map(items) if has_entries(items) => {
             out.push('\n');
-            emit_map(items, indent + INDENT, encrypted, out);
+            emit_map(items, child, child + INDENT, encrypted, out);
         }
         Value::Map(_) => out.push_str(" {}\n"),
         Value::Seq(vals) if !vals.is_empty() => {
             out.push('\n');
-            emit_seq(vals, indent + INDENT, encrypted, out);
+            emit_seq(vals, child, encrypted, out);
         }
         Value::Seq(_) => out.push_str(" []\n"),
         other => {
             out.push(' ');
-            scalar(other, indent + INDENT, out);
+            scalar(other, child, out);
             out.push('\n');
         }
     }
@@ -585,12 +587,18 @@ fn emit_seq(vals: &[Value], indent: usize, encrypted: bool, out: &mut String) {
                     out.push_str("- ");
                     // First entry on the dash line, the rest aligned under it.
                     let mut first = String::new();
-                    emit_map(&items[..1], indent + 2, encrypted, &mut first);
+                    emit_map(
+                        &items[..1],
+                        indent + 2,
+                        indent + INDENT,
+                        encrypted,
+                        &mut first,
+                    );
                     out.push_str(&first[indent + 2..]);
-                    emit_map(&items[1..], indent + 2, encrypted, out);
+                    emit_map(&items[1..], indent + 2, indent + INDENT, encrypted, out);
                 } else {
                     out.push_str("-\n");
-                    emit_map(items, indent + 2, encrypted, out);
+                    emit_map(items, indent + 2, indent + INDENT, encrypted, out);
                 }
             }
             Value::Map(_) => {
