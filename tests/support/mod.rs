@@ -3,5 +3,6 @@
 //! Kubernetes API server.
 #![allow(dead_code)]
 
+pub mod apiserver;
 pub mod harness;
 pub mod kms;
