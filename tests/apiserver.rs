@@ -989,3 +989,248 @@ fn serves_http2_prior_knowledge_and_keep_alive() {
         }
     });
 }
+
+/// The standalone server (`examples/test-apiserver.rs`), built by
+/// `cargo test --all-targets`, running for one test.
+struct Standalone {
+    child: std::process::Child,
+    kubeconfig: std::path::PathBuf,
+}
+
+impl Standalone {
+    fn start(dir: &std::path::Path, extra: &[&str]) -> Standalone {
+        use std::io::BufRead;
+        let test_exe = std::env::current_exe().expect("test executable path");
+        // target/<profile>/deps/tests-<hash> → target/<profile>/examples/test-apiserver
+        let bin = test_exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .map(|profile| {
+                profile
+                    .join("examples")
+                    .join(format!("test-apiserver{}", std::env::consts::EXE_SUFFIX))
+            })
+            .expect("target directory layout");
+        assert!(
+            bin.is_file(),
+            "the standalone test API server is not built at {}: run `cargo test --all-targets` \
+             (scripts/test does) or `cargo build --example test-apiserver`",
+            bin.display()
+        );
+        let kubeconfig = dir.join("kubeconfig");
+        let mut child = std::process::Command::new(&bin)
+            .args(["--port", "0", "--kubeconfig-out"])
+            .arg(&kubeconfig)
+            .args(["--ready-delay-ms", "100"])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("spawn the standalone test API server");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the ready line");
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "the standalone server did not say ready"
+        );
+        Standalone { child, kubeconfig }
+    }
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Kubectl<'a> {
+    bin: std::path::PathBuf,
+    dir: &'a std::path::Path,
+    kubeconfig: &'a std::path::Path,
+}
+
+impl Kubectl<'_> {
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let mut cmd = std::process::Command::new(&self.bin);
+        crate::support::harness::clean_env(&mut cmd, self.dir);
+        let out = cmd
+            .env("KUBECONFIG", self.kubeconfig)
+            .current_dir(self.dir)
+            .args(args)
+            .output()
+            .expect("run kubectl");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+    /// Run and require `code`; returns stdout.
+    fn expect(&self, code: i32, args: &[&str]) -> String {
+        let (got, out, err) = self.run(args);
+        assert_eq!(
+            got,
+            code,
+            "kubectl {} exited {got}, wanted {code}\n--- stdout ---\n{out}\n--- stderr ---\n{err}",
+            args.join(" ")
+        );
+        out
+    }
+}
+
+const KUBECTL_APP: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+data:
+  greeting: hello
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+    targetPort: 80
+";
+
+#[test]
+fn kubectl_conformance_against_the_standalone_server() {
+    let kubectl_bin = crate::support::harness::require_tool("kubectl");
+    let tmp = crate::support::harness::tempdir();
+    let server = Standalone::start(tmp.path(), &[]);
+    let k = Kubectl {
+        bin: kubectl_bin,
+        dir: tmp.path(),
+        kubeconfig: &server.kubeconfig,
+    };
+    std::fs::write(tmp.path().join("app.yaml"), KUBECTL_APP).expect("write manifest");
+
+    let ns = k.expect(0, &["get", "ns"]);
+    assert!(ns.contains("default") && ns.contains("Active"), "{ns}");
+
+    let applied = k.expect(0, &["apply", "--server-side", "-f", "app.yaml"]);
+    for what in [
+        "configmap/web-config serverside-applied",
+        "deployment.apps/web serverside-applied",
+        "service/web serverside-applied",
+    ] {
+        assert!(applied.contains(what), "{applied}");
+    }
+
+    let listed: Value =
+        serde_json::from_str(&k.expect(0, &["get", "deployment,service,configmap", "-o", "json"]))
+            .expect("json");
+    let items = listed["items"].as_array().expect("items");
+    let find = |kind: &str, name: &str| {
+        items
+            .iter()
+            .find(|i| i["kind"] == kind && i["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("{kind}/{name} missing from {listed}"))
+    };
+    assert_eq!(find("Deployment", "web")["spec"]["replicas"], 2);
+    assert!(find("Service", "web")["spec"]["clusterIP"]
+        .as_str()
+        .is_some_and(|ip| ip.starts_with("10.")));
+    assert_eq!(find("ConfigMap", "web-config")["data"]["greeting"], "hello");
+
+    // watch-based commands see the controller make the deployment ready
+    k.expect(0, &["rollout", "status", "deployment/web", "--timeout=20s"]);
+    k.expect(
+        0,
+        &[
+            "wait",
+            "--for=condition=Available",
+            "deployment/web",
+            "--timeout=20s",
+        ],
+    );
+
+    assert!(k
+        .expect(0, &["scale", "deployment", "web", "--replicas=3"])
+        .contains("deployment.apps/web scaled"));
+    let d: Value = serde_json::from_str(&k.expect(
+        0,
+        &[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            "json",
+            "--show-managed-fields",
+        ],
+    ))
+    .expect("json");
+    assert_eq!(d["spec"]["replicas"], 3);
+    let scale_entry = d["metadata"]["managedFields"]
+        .as_array()
+        .expect("managedFields")
+        .iter()
+        .find(|m| m["subresource"] == "scale")
+        .expect("scale manager recorded");
+    assert_eq!(
+        scale_entry["fieldsV1"],
+        json!({"f:spec": {"f:replicas": {}}})
+    );
+
+    // the manifest says 2, the cluster 3: diff exits 1 and shows it
+    let (code, out, err) = k.run(&["diff", "-f", "app.yaml"]);
+    assert_eq!(code, 1, "kubectl diff: 1 means differences\n{out}\n{err}");
+    assert!(
+        out.contains("-  replicas: 3") && out.contains("+  replicas: 2"),
+        "{out}"
+    );
+
+    // re-applying conflicts with the scale; forcing takes the field back
+    let (code, _, err) = k.run(&["apply", "--server-side", "-f", "app.yaml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Apply failed with 1 conflict: conflict with \"kubectl\" with subresource \"scale\" using apps/v1: .spec.replicas"), "{err}");
+    k.expect(
+        0,
+        &[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            "app.yaml",
+        ],
+    );
+    let d: Value = serde_json::from_str(&k.expect(0, &["get", "deployment", "web", "-o", "json"]))
+        .expect("json");
+    assert_eq!(d["spec"]["replicas"], 2);
+
+    let deleted = k.expect(0, &["delete", "-f", "app.yaml"]);
+    assert!(
+        deleted.contains("deployment.apps \"web\" deleted"),
+        "{deleted}"
+    );
+    let (code, _, err) = k.run(&["get", "configmap", "web-config"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("configmaps \"web-config\" not found"), "{err}");
+}

@@ -377,6 +377,16 @@ fn route(shared: &Shared, req: &Request) -> Result<Reply, ApiError> {
             "the server could not find the requested resource",
         ));
     }
+    if target.t.namespaced && target.ns.is_none() && req.method != "GET" {
+        return Err(err(
+            405,
+            "MethodNotAllowed",
+            format!(
+                "{} {} needs a namespace: {} are namespaced",
+                req.method, req.path, target.t.plural
+            ),
+        ));
+    }
     let ctx = Ctx {
         req,
         shared,
@@ -424,6 +434,14 @@ struct Ctx<'a> {
 }
 
 fn parse_body(req: &Request) -> Result<Value, ApiError> {
+    if req.content_type.contains("protobuf") {
+        // clients (client-go) fall back to JSON on 415
+        return Err(err(
+            415,
+            "UnsupportedMediaType",
+            format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {:?})", req.content_type),
+        ));
+    }
     let text = std::str::from_utf8(&req.body)
         .map_err(|_| err(400, "BadRequest", "request body is not UTF-8"))?;
     if req.content_type.contains("yaml") {
