@@ -83,6 +83,10 @@ impl Ui {
     pub fn interactive(&self) -> bool {
         self.stdin_tty
     }
+    /// Whether `--quiet` was given.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
     /// Verbosity level (`-v` count).
     pub fn verbosity(&self) -> u8 {
         self.verbose
