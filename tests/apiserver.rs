@@ -1234,3 +1234,127 @@ fn kubectl_conformance_against_the_standalone_server() {
     assert_eq!(code, 1);
     assert!(err.contains("configmaps \"web-config\" not found"), "{err}");
 }
+
+#[test]
+fn decoding_and_validation_errors_match_the_real_server() {
+    let server = TestApiServer::start();
+    block_on(async {
+        let client = client(&server).await;
+        let apply = |api_version: &str, kind: &str, body: Value| {
+            let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(
+                api_version.split_once('/').map_or("", |(g, _)| g),
+                api_version.rsplit('/').next().unwrap_or(api_version),
+                kind,
+            ));
+            let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
+            let name = body["metadata"]["name"].as_str().unwrap_or("x").to_string();
+            async move {
+                api.patch(&name, &PatchParams::apply("berth"), &Patch::Apply(body))
+                    .await
+            }
+        };
+        let e = api_err(
+            apply(
+                "v1",
+                "ConfigMap",
+                json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "n"}, "data": {"port": 8080}}),
+            )
+            .await
+            .unwrap_err(),
+        );
+        assert_eq!((e.code, e.reason.as_str()), (400, "BadRequest"));
+        assert!(
+            e.message.contains("cannot unmarshal number"),
+            "{}",
+            e.message
+        );
+        let e = api_err(
+            apply(
+                "v1",
+                "ConfigMap",
+                json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "l", "labels": {"a": "not valid!"}}}),
+            )
+            .await
+            .unwrap_err(),
+        );
+        assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"));
+        let e = api_err(
+            apply(
+                "v1",
+                "Secret",
+                json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "s"}, "data": {"k": "not base64!"}}),
+            )
+            .await
+            .unwrap_err(),
+        );
+        assert_eq!(e.code, 400);
+        let mut d = deployment("web", 1, "a:1");
+        d["spec"]["template"]["metadata"]["labels"] = json!({"app": "other"});
+        let e = api_err(apply("apps/v1", "Deployment", d).await.unwrap_err());
+        assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"));
+        assert!(
+            e.message
+                .contains("`selector` does not match template `labels`"),
+            "{}",
+            e.message
+        );
+        let s = apply(
+            "v1",
+            "Secret",
+            json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "ok"}, "stringData": {"password": "hunter2"}}),
+        )
+        .await
+        .expect("stringData accepted");
+        assert_eq!(s.data["data"]["password"], "aHVudGVyMg==");
+        assert_eq!(s.data["type"], "Opaque");
+        assert!(s.data.get("stringData").is_none());
+    });
+}
+
+#[test]
+fn standalone_fault_flags_reach_kubectl() {
+    let kubectl_bin = crate::support::harness::require_tool("kubectl");
+    let tmp = crate::support::harness::tempdir();
+    let server = Standalone::start(
+        tmp.path(),
+        &[
+            "--fail",
+            "GET:/api/v1/namespaces:500:1",
+            "--conflict",
+            "PATCH:/configmaps/c:1",
+            "--never-ready",
+        ],
+    );
+    let k = Kubectl {
+        bin: kubectl_bin,
+        dir: tmp.path(),
+        kubeconfig: &server.kubeconfig,
+    };
+    let (code, _, err) = k.run(&["get", "ns"]);
+    assert_eq!(code, 1, "the injected 500 reaches kubectl: {err}");
+    assert!(
+        err.contains("InternalError") || err.contains("injected fault"),
+        "{err}"
+    );
+    k.expect(0, &["get", "ns"]);
+    std::fs::write(
+        tmp.path().join("c.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n",
+    )
+    .expect("write");
+    let (code, _, err) = k.run(&["apply", "--server-side", "-f", "c.yaml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("Conflict") || err.contains("the object has been modified"),
+        "{err}"
+    );
+    k.expect(0, &["apply", "--server-side", "-f", "c.yaml"]);
+    std::fs::write(tmp.path().join("app.yaml"), KUBECTL_APP).expect("write manifest");
+    k.expect(0, &["apply", "--server-side", "-f", "app.yaml"]);
+    let (code, _, err) = k.run(&["rollout", "status", "deployment/web", "--timeout=2s"]);
+    assert_eq!(code, 1, "--never-ready keeps the rollout waiting: {err}");
+}

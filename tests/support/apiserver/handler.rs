@@ -813,6 +813,7 @@ impl Ctx<'_> {
                 }
             }
         }
+        validate(t, &name, &obj)?;
         if !t.custom {
             defaults::apply(&t.kind, &mut obj, &mut || store.next_ip());
             if t.kind == "Deployment" || t.kind == "StatefulSet" || t.kind == "DaemonSet" {
@@ -1117,6 +1118,14 @@ impl Ctx<'_> {
         if old.is_none() {
             self.check_ns(store, target)?;
         }
+        if let Some(rv) = applied["metadata"]["resourceVersion"].as_str() {
+            let live = old
+                .as_ref()
+                .and_then(|o| o["metadata"]["resourceVersion"].as_str());
+            if Some(rv) != live {
+                return Err(conflict(t, name));
+            }
+        }
         let force = self.req.query.get("force").is_some_and(|f| f == "true");
         let base = match &old {
             Some(o) => o.clone(),
@@ -1376,4 +1385,115 @@ fn table(t: &ResourceType, items: &[Value]) -> Value {
         })
         .collect();
     json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {}, "columnDefinitions": cols, "rows": rows})
+}
+
+fn decode_error(t: &ResourceType, field: &str, want: &str, got: &Value) -> ApiError {
+    let what = match got {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    err(
+        400,
+        "BadRequest",
+        format!(
+            "{} in version \"{}\" cannot be handled as a {}: json: cannot unmarshal {what} into Go struct field {}.{field} of type {want}",
+            t.kind,
+            t.version,
+            t.kind,
+            t.kind
+        ),
+    )
+}
+
+/// The checks the real API server makes while decoding (400) and validating
+/// (422) that rendered manifests most often trip: string maps, base64 Secret
+/// data, label syntax, workload selectors matching their template.
+fn validate(t: &ResourceType, name: &str, obj: &Value) -> Result<(), ApiError> {
+    let string_map = |field: &str, v: &Value| -> Result<(), ApiError> {
+        match v {
+            Value::Null => Ok(()),
+            Value::Object(m) => match m.values().find(|x| !x.is_string()) {
+                Some(bad) => Err(decode_error(t, field, "string", bad)),
+                None => Ok(()),
+            },
+            other => Err(decode_error(t, field, "map[string]string", other)),
+        }
+    };
+    string_map("metadata.labels", &obj["metadata"]["labels"])?;
+    string_map("metadata.annotations", &obj["metadata"]["annotations"])?;
+    if let Some(labels) = obj["metadata"]["labels"].as_object() {
+        for (k, v) in labels {
+            let v = v.as_str().unwrap_or_default();
+            let ok_value = v.len() <= 63
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                && (v.is_empty()
+                    || (v.starts_with(|c: char| c.is_ascii_alphanumeric())
+                        && v.ends_with(|c: char| c.is_ascii_alphanumeric())));
+            let key_name = k.rsplit('/').next().unwrap_or_default();
+            let ok_key = !key_name.is_empty()
+                && key_name.len() <= 63
+                && key_name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !ok_value || !ok_key {
+                return Err(invalid(
+                    t,
+                    name,
+                    "metadata.labels",
+                    &format!("Invalid value: \"{v}\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"),
+                ));
+            }
+        }
+    }
+    if t.custom {
+        return Ok(());
+    }
+    match t.kind.as_str() {
+        "ConfigMap" => {
+            string_map("data", &obj["data"])?;
+            string_map("binaryData", &obj["binaryData"])?;
+        }
+        "Secret" => {
+            string_map("data", &obj["data"])?;
+            string_map("stringData", &obj["stringData"])?;
+            if let Some(data) = obj["data"].as_object() {
+                use base64::Engine;
+                for v in data.values() {
+                    let text = v.as_str().unwrap_or_default();
+                    if base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .is_err()
+                    {
+                        return Err(err(
+                            400,
+                            "BadRequest",
+                            "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data at input byte 0",
+                        ));
+                    }
+                }
+            }
+        }
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
+            if let Some(want) = obj["spec"]["selector"]["matchLabels"].as_object() {
+                let have = &obj["spec"]["template"]["metadata"]["labels"];
+                if want.iter().any(|(k, v)| have.get(k) != Some(v)) {
+                    return Err(invalid(
+                        t,
+                        name,
+                        "spec.template.metadata.labels",
+                        &format!(
+                            "Invalid value: {have}: `selector` does not match template `labels`"
+                        ),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
