@@ -349,6 +349,21 @@ fn list_filters_by_label_and_field_selectors_across_namespaces() {
             .await
             .expect("page 2");
         assert_eq!(names(rest), ["d"]);
+        // a page ending at a namespace boundary continues in the next namespace
+        let page = all
+            .list(&ListParams::default().limit(2))
+            .await
+            .expect("page");
+        let token = page.metadata.continue_.clone().expect("continue token");
+        assert_eq!(names(page), ["a", "b"]);
+        let rest = all
+            .list(&ListParams::default().limit(2).continue_token(&token))
+            .await
+            .expect("page 2");
+        assert!(
+            rest.metadata.continue_.is_none() || rest.metadata.continue_.as_deref() == Some("")
+        );
+        assert_eq!(names(rest), ["c", "d"]);
     });
 }
 

@@ -21,26 +21,24 @@ pub fn tick(shared: &Shared) {
     let work = std::mem::take(&mut store.pending);
     let mut keep = Vec::new();
     for mut p in work {
+        let due = p.due <= now_i && !never_ready;
+        let crd = p.plural == "customresourcedefinitions";
+        // nothing to do yet: don't even look at the object
+        if (crd && p.due > now_i) || (!crd && !due && p.observed) {
+            keep.push(p);
+            continue;
+        }
         let Some(obj) = store
             .get(&p.group, &p.plural, &p.namespace, &p.name)
             .cloned()
         else {
             continue;
         };
+        if crd {
+            establish(&mut store, &p, obj);
+            continue;
+        }
         let kind = obj["kind"].as_str().unwrap_or_default().to_string();
-        if kind == "CustomResourceDefinition" {
-            if p.due <= now_i {
-                establish(&mut store, &p, obj);
-            } else {
-                keep.push(p);
-            }
-            continue;
-        }
-        let due = p.due <= now_i && !never_ready;
-        if !due && p.observed {
-            keep.push(p);
-            continue;
-        }
         let status = workload_status(&kind, &obj, due);
         write_status(&mut store, &p, obj, status);
         if !due {

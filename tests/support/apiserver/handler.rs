@@ -32,6 +32,8 @@ pub struct Request {
 pub enum Reply {
     /// A JSON document with a status code and content type.
     Json(u16, Value, String),
+    /// Pre-serialized JSON with a status code and content type.
+    Raw(u16, Vec<u8>, String),
     /// Plain text.
     Text(u16, String),
     /// A watch stream: initial events, then live events from the receiver.
@@ -485,13 +487,32 @@ fn is_workload(t: &ResourceType) -> bool {
         )
 }
 
-fn strip_meta_and_status(v: &Value) -> Value {
-    let mut v = v.clone();
-    if let Some(m) = v.as_object_mut() {
-        m.remove("metadata");
-        m.remove("status");
+/// Whether two objects agree outside `metadata` and `status` (no copies made).
+fn same_spec(a: &Value, b: &Value) -> bool {
+    same_except(a, b, &["metadata", "status"])
+}
+
+fn same_except(a: &Value, b: &Value, skip: &[&str]) -> bool {
+    match (a.as_object(), b.as_object()) {
+        (Some(a), Some(b)) => {
+            let keys = |m: &serde_json::Map<String, Value>| {
+                m.iter()
+                    .filter(|(k, _)| !skip.contains(&k.as_str()))
+                    .count()
+            };
+            keys(a) == keys(b)
+                && a.iter()
+                    .filter(|(k, _)| !skip.contains(&k.as_str()))
+                    .all(|(k, v)| b.get(k) == Some(v))
+        }
+        _ => a == b,
     }
-    v
+}
+
+/// Whether a write changes nothing but would bump the resourceVersion.
+fn unchanged(old: &Value, new: &Value) -> bool {
+    same_except(old, new, &["metadata"])
+        && same_except(&old["metadata"], &new["metadata"], &["resourceVersion"])
 }
 
 impl Ctx<'_> {
@@ -515,11 +536,25 @@ impl Ctx<'_> {
     }
 
     fn reply_obj(&self, code: u16, t: &ResourceType, obj: &Value) -> Reply {
-        let o = self.out(t, obj);
         if self.req.accept.contains("as=Table") {
+            let o = self.out(t, obj);
             return Reply::Json(code, table(t, &[o]), table_ct(&self.req.accept));
         }
-        Reply::Json(code, o, JSON.into())
+        let mut buf = Vec::with_capacity(2048);
+        self.write_obj(&mut buf, t, obj);
+        Reply::Raw(code, buf, JSON.into())
+    }
+
+    /// Serialize `obj` as served at the requested version, copying it only
+    /// when the stored apiVersion differs.
+    fn write_obj(&self, buf: &mut Vec<u8>, t: &ResourceType, obj: &Value) {
+        if obj["apiVersion"].as_str() == Some(self.api_version.as_str())
+            && obj["kind"].as_str() == Some(t.kind.as_str())
+        {
+            let _ = serde_json::to_writer(&mut *buf, obj);
+        } else {
+            let _ = serde_json::to_writer(&mut *buf, &self.out(t, obj));
+        }
     }
 
     fn check_ns(&self, store: &Store, target: &Target) -> Result<(), ApiError> {
@@ -569,7 +604,11 @@ impl Ctx<'_> {
             ),
             None => None,
         };
+        let table_wanted = self.req.accept.contains("as=Table");
         let mut items = Vec::new();
+        let mut buf: Vec<u8> = Vec::with_capacity(4096);
+        let mut count = 0usize;
+        let mut last: Option<&(String, String)> = None;
         let mut next = None;
         let pinned = fields.pinned_name();
         for (key, obj) in store.list(
@@ -584,14 +623,23 @@ impl Ctx<'_> {
             if !labels.matches_labels(obj) || !fields.matches_fields(obj) {
                 continue;
             }
-            if items.len() == limit {
-                next = Some(encode_continue(&key.0, &items_last_name(&items)));
+            if count == limit {
+                next = last.map(|(ns, name)| encode_continue(ns, name));
                 break;
             }
-            items.push(self.out(&target.t, obj));
+            count += 1;
+            last = Some(key);
+            if table_wanted {
+                items.push(self.out(&target.t, obj));
+            } else {
+                if count > 1 {
+                    buf.push(b',');
+                }
+                self.write_obj(&mut buf, &target.t, obj);
+            }
         }
         let rv = store.current_rv().to_string();
-        if self.req.accept.contains("as=Table") {
+        if table_wanted {
             let mut t = table(&target.t, &items);
             t["metadata"] = json!({"resourceVersion": rv});
             return Ok(Reply::Json(200, t, table_ct(&self.req.accept)));
@@ -600,11 +648,14 @@ impl Ctx<'_> {
         if let Some(c) = next {
             meta["continue"] = json!(c);
         }
-        Ok(Reply::Json(
-            200,
-            json!({"kind": target.t.list_kind(), "apiVersion": self.api_version, "metadata": meta, "items": items}),
-            JSON.into(),
-        ))
+        let head =
+            json!({"kind": target.t.list_kind(), "apiVersion": self.api_version, "metadata": meta});
+        let mut out = serde_json::to_vec(&head).unwrap_or_default();
+        out.pop(); // the closing brace
+        out.extend_from_slice(b",\"items\":[");
+        out.extend_from_slice(&buf);
+        out.extend_from_slice(b"]}");
+        Ok(Reply::Raw(200, out, JSON.into()))
     }
 
     fn watch(&self, store: &mut Store, target: &Target) -> Result<Reply, ApiError> {
@@ -841,7 +892,7 @@ impl Ctx<'_> {
                 for k in ["uid", "creationTimestamp", "generation"] {
                     obj["metadata"][k] = o["metadata"][k].clone();
                 }
-                if t.has_generation() && strip_meta_and_status(o) != strip_meta_and_status(&obj) {
+                if t.has_generation() && !same_spec(o, &obj) {
                     let g = o["metadata"]["generation"].as_i64().unwrap_or(1);
                     obj["metadata"]["generation"] = json!(g + 1);
                 }
@@ -879,11 +930,7 @@ impl Ctx<'_> {
             fields::record_update(old, &mut obj, manager, &t.api_version(), sub, &now);
         }
         if let Some(o) = old {
-            let mut cmp = o.clone();
-            if let Some(m) = cmp["metadata"].as_object_mut() {
-                m.remove("resourceVersion");
-            }
-            if cmp == obj {
+            if unchanged(o, &obj) {
                 return Ok(o.clone());
             }
         }
@@ -897,8 +944,7 @@ impl Ctx<'_> {
         obj["metadata"]["resourceVersion"] = json!(rv.to_string());
         store.put(t, target.ns(), &name, obj.clone());
         let spec_changed = old.is_none_or(|o| {
-            o["metadata"]["generation"] != obj["metadata"]["generation"]
-                || strip_meta_and_status(o) != strip_meta_and_status(&obj)
+            o["metadata"]["generation"] != obj["metadata"]["generation"] || !same_spec(o, &obj)
         });
         if spec_changed && (is_workload(t) || t.kind == "CustomResourceDefinition") {
             let delay = if t.kind == "CustomResourceDefinition" {
@@ -1287,14 +1333,6 @@ fn scale_of(obj: &Value) -> Value {
 fn encode_continue(ns: &str, name: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!([ns, name]).to_string())
-}
-
-fn items_last_name(items: &[Value]) -> String {
-    items
-        .last()
-        .and_then(|o| o["metadata"]["name"].as_str())
-        .unwrap_or_default()
-        .to_string()
 }
 
 fn decode_continue(token: &str) -> Option<(String, String)> {

@@ -304,6 +304,10 @@ async fn serve_request(
             entry.status = code;
             full(code, serde_json::to_vec(&v).unwrap_or_default(), &ct)
         }
+        handler::Reply::Raw(code, bytes, ct) => {
+            entry.status = code;
+            full(code, bytes, &ct)
+        }
         handler::Reply::Text(code, t) => {
             entry.status = code;
             full(code, t.into_bytes(), "text/plain")
