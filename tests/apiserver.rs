@@ -1373,3 +1373,82 @@ fn standalone_fault_flags_reach_kubectl() {
     let (code, _, err) = k.run(&["rollout", "status", "deployment/web", "--timeout=2s"]);
     assert_eq!(code, 1, "--never-ready keeps the rollout waiting: {err}");
 }
+
+#[test]
+fn immutable_fields_are_refused_like_the_real_server() {
+    let server = TestApiServer::start();
+    block_on(async {
+        let client = client(&server).await;
+        let jobs: Api<DynamicObject> = Api::namespaced_with(
+            client.clone(),
+            "default",
+            &ApiResource::from_gvk(&GroupVersionKind::gvk("batch", "v1", "Job")),
+        );
+        let job = |image: &str| {
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "m", "image": image}]}}}})
+        };
+        jobs.patch(
+            "migrate",
+            &PatchParams::apply("berth"),
+            &Patch::Apply(job("m:1")),
+        )
+        .await
+        .expect("job");
+        let e = api_err(
+            jobs.patch(
+                "migrate",
+                &PatchParams::apply("berth"),
+                &Patch::Apply(job("m:2")),
+            )
+            .await
+            .unwrap_err(),
+        );
+        assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"));
+        assert!(
+            e.message
+                .starts_with("Job.batch \"migrate\" is invalid: spec.template: Invalid value:"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.ends_with("field is immutable"), "{}", e.message);
+
+        let deploys: Api<Deployment> = Api::namespaced(client.clone(), "default");
+        deploys
+            .patch(
+                "web",
+                &PatchParams::apply("berth"),
+                &Patch::Apply(deployment("web", 1, "a:1")),
+            )
+            .await
+            .expect("apply");
+        let mut moved = deployment("web", 1, "a:1");
+        moved["spec"]["selector"]["matchLabels"]["extra"] = json!("x");
+        moved["spec"]["template"]["metadata"]["labels"]["extra"] = json!("x");
+        let e = api_err(
+            deploys
+                .patch("web", &PatchParams::apply("berth"), &Patch::Apply(moved))
+                .await
+                .unwrap_err(),
+        );
+        assert!(
+            e.message
+                .starts_with("Deployment.apps \"web\" is invalid: spec.selector"),
+            "{}",
+            e.message
+        );
+
+        let svcs: Api<Service> = Api::namespaced(client.clone(), "default");
+        let lb = svcs.patch("lb", &PatchParams::apply("berth"), &Patch::Apply(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "lb"}, "spec": {"type": "LoadBalancer", "ports": [{"port": 443}]}}))).await.expect("lb");
+        assert!(lb.spec.expect("spec").cluster_ip.is_some());
+        let lb = svcs.get("lb").await.expect("get");
+        assert!(
+            lb.status
+                .and_then(|s| s.load_balancer)
+                .and_then(|l| l.ingress)
+                .is_some_and(|i| !i.is_empty()),
+            "LoadBalancer services get an ingress address"
+        );
+    });
+}

@@ -466,7 +466,11 @@ fn valid_name(name: &str) -> bool {
 }
 
 fn invalid(t: &ResourceType, name: &str, field: &str, msg: &str) -> ApiError {
-    let kind = t.kind.clone();
+    let kind = if t.group.is_empty() {
+        t.kind.clone()
+    } else {
+        format!("{}.{}", t.kind, t.group)
+    };
     with_details(
         ApiError {
             code: 422,
@@ -865,6 +869,11 @@ impl Ctx<'_> {
             }
         }
         validate(t, &name, &obj)?;
+        if let Some(o) = old {
+            if sub.is_none() {
+                check_immutable(t, &name, o, &obj)?;
+            }
+        }
         if !t.custom {
             defaults::apply(&t.kind, &mut obj, &mut || store.next_ip());
             if t.kind == "Deployment" || t.kind == "StatefulSet" || t.kind == "DaemonSet" {
@@ -966,6 +975,17 @@ impl Ctx<'_> {
                 due: Instant::now() + delay,
                 observed: false,
             });
+        }
+        if t.kind == "Service"
+            && obj["spec"]["type"] == "LoadBalancer"
+            && obj["status"]["loadBalancer"]["ingress"].is_null()
+        {
+            let mut lb = obj.clone();
+            lb["status"] =
+                json!({"loadBalancer": {"ingress": [{"ip": "172.18.255.200", "ipMode": "VIP"}]}});
+            let rv = store.next_rv();
+            lb["metadata"]["resourceVersion"] = json!(rv.to_string());
+            store.put(t, target.ns(), &name, lb);
         }
         if t.kind == "PersistentVolumeClaim" && obj["status"]["phase"].is_null() {
             let mut bound = obj.clone();
@@ -1529,6 +1549,103 @@ fn validate(t: &ResourceType, name: &str, obj: &Value) -> Result<(), ApiError> {
                         ),
                     ));
                 }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Fields the real API server refuses to change after creation.
+fn check_immutable(t: &ResourceType, name: &str, old: &Value, new: &Value) -> Result<(), ApiError> {
+    if t.custom {
+        return Ok(());
+    }
+    let immutable = |field: &str, a: &Value, b: &Value| -> Result<(), ApiError> {
+        if a != b {
+            return Err(invalid(
+                t,
+                name,
+                field,
+                &format!("Invalid value: {b}: field is immutable"),
+            ));
+        }
+        Ok(())
+    };
+    match t.kind.as_str() {
+        "Deployment" | "ReplicaSet" | "DaemonSet" => immutable(
+            "spec.selector",
+            &old["spec"]["selector"],
+            &new["spec"]["selector"],
+        )?,
+        "StatefulSet" => {
+            let strip = |v: &Value| {
+                let mut v = v["spec"].clone();
+                if let Some(m) = v.as_object_mut() {
+                    for k in [
+                        "replicas",
+                        "ordinals",
+                        "template",
+                        "updateStrategy",
+                        "persistentVolumeClaimRetentionPolicy",
+                        "minReadySeconds",
+                    ] {
+                        m.remove(k);
+                    }
+                }
+                v
+            };
+            if strip(old) != strip(new) {
+                return Err(invalid(t, name, "spec", "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+            }
+        }
+        "Job" => {
+            immutable(
+                "spec.selector",
+                &old["spec"]["selector"],
+                &new["spec"]["selector"],
+            )?;
+            immutable(
+                "spec.template",
+                &old["spec"]["template"],
+                &new["spec"]["template"],
+            )?;
+            immutable(
+                "spec.completions",
+                &old["spec"]["completions"],
+                &new["spec"]["completions"],
+            )?;
+        }
+        "Service" => {
+            let (a, b) = (&old["spec"]["clusterIP"], &new["spec"]["clusterIP"]);
+            if !a.is_null() && !b.is_null() && a != b && a != "None" {
+                immutable("spec.clusterIP", a, b)?;
+            }
+        }
+        "ConfigMap" | "Secret" if old["immutable"] == true => {
+            if old["data"] != new["data"] || old["binaryData"] != new["binaryData"] {
+                return Err(invalid(
+                    t,
+                    name,
+                    "data",
+                    "Forbidden: field is immutable when `immutable` is set",
+                ));
+            }
+        }
+        "PersistentVolumeClaim" => {
+            let strip = |v: &Value| {
+                let mut v = v["spec"].clone();
+                if let Some(r) = v.get_mut("resources").and_then(Value::as_object_mut) {
+                    r.remove("requests");
+                }
+                if let Some(m) = v.as_object_mut() {
+                    m.remove("volumeAttributesClassName");
+                    m.remove("volumeName");
+                }
+                v
+            };
+            if strip(old) != strip(new) {
+                return Err(invalid(t, name, "spec", "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"));
             }
         }
         _ => {}
