@@ -1622,15 +1622,16 @@ fn check_immutable(t: &ResourceType, name: &str, old: &Value, new: &Value) -> Re
                 immutable("spec.clusterIP", a, b)?;
             }
         }
-        "ConfigMap" | "Secret" if old["immutable"] == true => {
-            if old["data"] != new["data"] || old["binaryData"] != new["binaryData"] {
-                return Err(invalid(
-                    t,
-                    name,
-                    "data",
-                    "Forbidden: field is immutable when `immutable` is set",
-                ));
-            }
+        "ConfigMap" | "Secret"
+            if old["immutable"] == true
+                && (old["data"] != new["data"] || old["binaryData"] != new["binaryData"]) =>
+        {
+            return Err(invalid(
+                t,
+                name,
+                "data",
+                "Forbidden: field is immutable when `immutable` is set",
+            ));
         }
         "PersistentVolumeClaim" => {
             let strip = |v: &Value| {
