@@ -677,6 +677,20 @@ fn controller_reports_readiness_after_delay_or_never() {
             start.elapsed() >= Duration::from_millis(300),
             "ready only after the delay"
         );
+        let mf = deploys
+            .get("web")
+            .await
+            .expect("get")
+            .metadata
+            .managed_fields
+            .expect("managedFields");
+        assert!(
+            mf.iter()
+                .any(|m| m.manager.as_deref() == Some("kube-controller-manager")
+                    && m.subresource.as_deref() == Some("status")
+                    && m.operation.as_deref() == Some("Update")),
+            "{mf:?}"
+        );
 
         let jobs: Api<DynamicObject> = Api::namespaced_with(
             client.clone(),

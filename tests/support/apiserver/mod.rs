@@ -5,6 +5,16 @@
 //! apply with managed fields and conflicts, strategic/merge/JSON patch,
 //! `dryRun=All`, defaults, a readiness controller, CRDs and fault injection.
 //!
+//! ```ignore
+//! let server = TestApiServer::start();          // own thread + runtime; fine in sync tests
+//! berth(dir).env("KUBECONFIG", server.kubeconfig()).args(["deploy", "--yes"]).success();
+//! assert!(server.get("apps/v1", "Deployment", Some("default"), "web").is_some());
+//! server.clear_requests();                       // then: no writes on a no-op deploy
+//! assert!(server.requests().iter().all(|r| !r.is_write() || r.is_dry_run()));
+//! server.faults().fail("PATCH", "/deployments/web", 503, 2);   // 429/503 carry Retry-After: 1
+//! server.set_never_ready(true);                  // workloads never report ready
+//! ```
+//!
 //! This module owns the socket, the shared state and the public test API
 //! ([`TestApiServer`]); `handler` owns the protocol, `fields` field ownership,
 //! `store` the objects. It must not depend on the rest of `tests/support`
