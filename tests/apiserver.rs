@@ -875,21 +875,34 @@ fn watch_streams_changes() {
             }
         }
         assert_eq!(seen, ["ADDED after", "DELETED before"]);
-        // kube's watcher (list + watch) sees the objects too
-        let objs: Vec<ConfigMap> =
-            kube::runtime::watcher(cms.clone(), kube::runtime::watcher::Config::default())
-                .take(1)
-                .try_collect::<Vec<_>>()
-                .await
-                .expect("watcher")
-                .into_iter()
-                .filter_map(|e| match e {
-                    kube::runtime::watcher::Event::InitApply(o)
-                    | kube::runtime::watcher::Event::Apply(o) => Some(o),
-                    _ => None,
-                })
-                .collect();
-        let _ = objs;
+        // kube's watcher (list, then watch from the list's resourceVersion) sees
+        // the current objects, then a change made afterwards
+        use kube::runtime::watcher::Event as WEvent;
+        let mut w =
+            kube::runtime::watcher(cms.clone(), kube::runtime::watcher::Config::default()).boxed();
+        let mut initial = Vec::new();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), w.try_next()).await {
+                Ok(Ok(Some(WEvent::InitApply(o)))) => initial.push(o.metadata.name.expect("name")),
+                Ok(Ok(Some(WEvent::InitDone))) => break,
+                Ok(Ok(Some(_))) => {}
+                other => panic!("watcher ended: {other:?}"),
+            }
+        }
+        initial.sort();
+        assert_eq!(initial, ["after", "unlabelled"]);
+        cms.create(&PostParams::default(), &cm("later", json!({})))
+            .await
+            .expect("create");
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), w.try_next()).await {
+                Ok(Ok(Some(WEvent::Apply(o)))) if o.metadata.name.as_deref() == Some("later") => {
+                    break
+                }
+                Ok(Ok(Some(_))) => {}
+                other => panic!("watcher ended: {other:?}"),
+            }
+        }
     });
 }
 
@@ -1003,7 +1016,6 @@ fn faults_answer_errors_retry_after_latency_drops_and_conflicts() {
             "dropped request logged"
         );
     });
-    let _ = raw_http;
 }
 
 #[test]
