@@ -282,3 +282,138 @@ fn status_shows_current_revision_latest_failure_lease_and_readiness() {
     assert_eq!(hub["objects"][0]["state"], "ready");
     assert_eq!(hub["objects"][1]["state"], "missing");
 }
+
+#[test]
+fn delete_previews_needs_yes_then_removes_labelled_objects_and_records() {
+    let server = server();
+    let dir = tempdir();
+    workspace(dir.path());
+    block_on(async {
+        let c = client(&server).await;
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(c.clone(), "jupyter");
+        for (name, release) in [("hub-config", Some("hub")), ("shared", None)] {
+            let mut cm = json!({"metadata": {"name": name}, "data": {"a": "b"}});
+            if let Some(r) = release {
+                cm["metadata"]["labels"] = json!({ "berth.deploy/release": r });
+            }
+            cms.create(&Default::default(), &serde_json::from_value(cm).unwrap())
+                .await
+                .unwrap();
+        }
+        let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+            kube::Api::namespaced(c.clone(), "jupyter");
+        secrets
+            .create(
+                &Default::default(),
+                &serde_json::from_value(json!({"metadata": {"name": "hub-secret",
+                    "labels": {"berth.deploy/release": "hub"}},
+                    "stringData": {"cookie": SECRET_VALUE}}))
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        let rel = releases(c, "tester@host:1");
+        rel.begin("jupyter", "hub", meta("deploy"))
+            .await
+            .unwrap()
+            .succeed(
+                manifest_with_secret(),
+                vec![
+                    oref("v1", "Secret", "hub-secret"),
+                    oref("v1", "ConfigMap", "hub-config"),
+                    oref("v1", "ConfigMap", "shared"),
+                ],
+            )
+            .await
+            .unwrap();
+        rel.begin("jupyter", "hub", meta("deploy"))
+            .await
+            .unwrap()
+            .succeed(
+                manifest_with_secret(),
+                vec![oref("v1", "ConfigMap", "hub-config")],
+            )
+            .await
+            .unwrap();
+    });
+    let record = |n: u32| {
+        server.get(
+            "v1",
+            "Secret",
+            Some("jupyter"),
+            &format!("berth.release.v1.hub.v{n}"),
+        )
+    };
+    // No terminal, no --yes: preview, then refuse; nothing deleted.
+    let out = berth(dir.path())
+        .args(["delete", "-p", "jupyter", "hub"])
+        .args(kubeconfig_args(&server))
+        .code(1);
+    out.assert_stderr_contains(&[
+        "- ConfigMap jupyter/hub-config",
+        "- Secret jupyter/hub-secret",
+        "keeping ConfigMap jupyter/shared",
+        "2 object(s) to delete, 2 revision record(s) to delete",
+        "--yes",
+    ]);
+    out.assert_never_printed(&[SECRET_VALUE]);
+    assert!(server
+        .get("v1", "ConfigMap", Some("jupyter"), "hub-config")
+        .is_some());
+    assert!(record(1).is_some());
+
+    let out = berth(dir.path())
+        .args([
+            "delete", "-p", "jupyter", "hub", "--yes", "--output", "json",
+        ])
+        .args(kubeconfig_args(&server))
+        .success();
+    out.assert_never_printed(&[SECRET_VALUE]);
+    let doc = json_of(&out);
+    let deleted: Vec<&str> = doc["releases"][0]["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
+    // Reverse install order: ConfigMap before Secret.
+    assert_eq!(deleted, ["ConfigMap", "Secret"]);
+    assert_eq!(doc["releases"][0]["records"], 2);
+    assert!(server
+        .get("v1", "ConfigMap", Some("jupyter"), "hub-config")
+        .is_none());
+    assert!(server
+        .get("v1", "Secret", Some("jupyter"), "hub-secret")
+        .is_none());
+    assert!(server
+        .get("v1", "ConfigMap", Some("jupyter"), "shared")
+        .is_some());
+    assert!(record(1).is_none() && record(2).is_none());
+
+    // Again: nothing left to delete.
+    let out = berth(dir.path())
+        .args(["delete", "-p", "jupyter", "hub"])
+        .args(kubeconfig_args(&server))
+        .success();
+    out.assert_stderr_contains(&["nothing to delete"]);
+}
+
+#[test]
+fn delete_refuses_while_a_deploy_holds_the_lease() {
+    let server = server();
+    let dir = tempdir();
+    workspace(dir.path());
+    block_on(async {
+        let rel = releases(client(&server).await, "alice@laptop:4242");
+        std::mem::forget(rel.begin("jupyter", "hub", meta("deploy")).await.unwrap());
+    });
+    let out = berth(dir.path())
+        .args(["delete", "-p", "jupyter", "hub", "--yes"])
+        .args(kubeconfig_args(&server))
+        .code(1);
+    out.assert_stderr_contains(&["is being deployed by alice@laptop:4242 since"]);
+    assert!(server
+        .get("v1", "Secret", Some("jupyter"), "berth.release.v1.hub.v1")
+        .is_some());
+}
