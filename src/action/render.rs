@@ -1,10 +1,367 @@
-//! `berth render`.
+//! `berth render`, and the render pipeline every cluster command starts with:
+//! workspace → plan → values (+ secrets, in memory) → templates → objects in
+//! install order, labelled and namespaced. [`render`] is the library entry
+//! point (diff, deploy and rollback call it); [`run`] is the command.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Serialize;
 
 use crate::action::Exit;
-use crate::cli::{GlobalArgs, RenderArgs};
+use crate::chart::{Chart, ProfileInfo, ReleaseInfo, TemplateContext};
+use crate::cli::{GlobalArgs, RenderArgs, ValueArgs};
+use crate::git::GitInfo;
+use crate::manifest::Object;
 use crate::ui::Ui;
+use crate::values::{CommandLineValues, Loader};
+use crate::workspace::{Plan, ReleasePlan, Workspace};
+
+/// What to render.
+pub struct RenderRequest<'a> {
+    /// `--workspace`.
+    pub workspace: Option<&'a Path>,
+    pub profiles: &'a [String],
+    pub values: &'a ValueArgs,
+    /// `-n`: override every release's namespace.
+    pub namespace: Option<&'a str>,
+    /// Next revision per release (absent = 1, `isUpgrade` false).
+    pub revisions: &'a BTreeMap<String, u32>,
+}
+
+/// A rendered plan.
+#[derive(Debug)]
+pub struct Rendered {
+    pub workspace: Workspace,
+    pub plan: Plan,
+    pub git: GitInfo,
+    /// In plan order.
+    pub releases: Vec<RenderedRelease>,
+}
+
+/// One rendered release.
+#[derive(Debug, Clone)]
+pub struct RenderedRelease {
+    pub name: String,
+    pub namespace: String,
+    pub profile: String,
+    pub chart_name: String,
+    pub chart_version: String,
+    pub needs: Vec<String>,
+    /// Install order, labelled, namespaced.
+    pub objects: Vec<Object>,
+}
+
+impl RenderedRelease {
+    /// The release as one multi-document YAML manifest.
+    pub fn manifest(&self) -> String {
+        crate::manifest::to_yaml(&self.objects)
+    }
+}
+
+/// Render every release of the requested profiles. Stops at the first release
+/// with problems, reporting all of that release's problems.
+pub fn render(req: &RenderRequest) -> anyhow::Result<Rendered> {
+    let mut session = Session::open(req)?;
+    let mut releases = Vec::with_capacity(session.plan.releases.len());
+    for plan in session.plan.releases.clone() {
+        match session.release(&plan) {
+            Ok(r) => releases.push(r),
+            Err(problems) => return Err(problems_error(&plan.name, &problems)),
+        }
+    }
+    check_duplicates(&releases).map_err(|p| anyhow::anyhow!(p.join("\n")))?;
+    Ok(Rendered {
+        workspace: session.workspace,
+        plan: session.plan,
+        git: session.git,
+        releases,
+    })
+}
+
+fn problems_error(release: &str, problems: &[String]) -> anyhow::Error {
+    if problems.len() == 1 {
+        anyhow::anyhow!("release `{release}`: {}", problems[0])
+    } else {
+        anyhow::anyhow!(
+            "release `{release}`: {} problems:\n{}",
+            problems.len(),
+            problems
+                .iter()
+                .map(|p| format!("  - {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    }
+}
+
+/// An object rendered twice (by two templates or two releases) is an error.
+pub(crate) fn check_duplicates(releases: &[RenderedRelease]) -> Result<(), Vec<String>> {
+    let mut seen: HashMap<crate::manifest::ObjectRef, (String, String)> = HashMap::new();
+    let mut problems = Vec::new();
+    for r in releases {
+        for o in &r.objects {
+            let key = o.object_ref();
+            if let Some((rel, src)) = seen.get(&key) {
+                problems.push(format!(
+                    "{key} is rendered twice: by release `{rel}` ({src}) and release `{}` ({})",
+                    r.name, o.source
+                ));
+            } else {
+                seen.insert(key, (r.name.clone(), o.source.clone()));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Shared state of one render: workspace, plan, git facts, command-line values,
+/// and caches of values files and charts.
+pub(crate) struct Session<'a> {
+    pub workspace: Workspace,
+    pub plan: Plan,
+    pub git: GitInfo,
+    cli: CommandLineValues,
+    loader: Loader,
+    charts: HashMap<PathBuf, Result<Chart, Vec<String>>>,
+    revisions: &'a BTreeMap<String, u32>,
+}
+
+impl<'a> Session<'a> {
+    pub(crate) fn open(req: &RenderRequest<'a>) -> anyhow::Result<Session<'a>> {
+        let workspace = Workspace::discover(req.workspace)?;
+        let mut plan = workspace.plan(req.profiles)?;
+        if let Some(ns) = req.namespace {
+            for r in &mut plan.releases {
+                r.namespace = ns.to_string();
+            }
+        }
+        let git = GitInfo::discover(&workspace.root)?;
+        let cli = CommandLineValues::from_args(req.values)?;
+        let loader = Loader::new(&workspace.root);
+        Ok(Session {
+            workspace,
+            plan,
+            git,
+            cli,
+            loader,
+            charts: HashMap::new(),
+            revisions: req.revisions,
+        })
+    }
+
+    /// Render one release; every problem found is returned.
+    pub(crate) fn release(&mut self, plan: &ReleasePlan) -> Result<RenderedRelease, Vec<String>> {
+        let root = self.workspace.root.clone();
+        let chart = self
+            .charts
+            .entry(plan.chart.clone())
+            .or_insert_with(|| {
+                Chart::load(&plan.chart, &root)
+                    .map_err(|errs| errs.iter().map(|e| describe(e)).collect())
+            })
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let values = self
+            .loader
+            .release_values(&chart.values, &plan.sources, &self.cli)
+            .map_err(|e| vec![describe(&e)])?;
+        if let Some((path, schema)) = &chart.schema {
+            crate::values::validate_schema(path, schema, &values)
+                .map_err(|e| vec![describe(&e)])?;
+        }
+        let revision = self.revisions.get(&plan.name).copied();
+        let extra = TemplateContext {
+            release: ReleaseInfo {
+                name: &plan.name,
+                namespace: &plan.namespace,
+                revision: revision.unwrap_or(1),
+                is_upgrade: revision.is_some_and(|r| r > 1),
+            },
+            profile: ProfileInfo {
+                name: &plan.profile,
+                description: &plan.profile_description,
+            },
+            git: &self.git,
+        };
+        let context = chart.context(values, &extra);
+        let (mut objects, errors) = chart.render(context);
+        if !errors.is_empty() {
+            return Err(errors.iter().map(|e| describe(e)).collect());
+        }
+        crate::manifest::prepare(&mut objects, &plan.name, &plan.profile, &plan.namespace);
+        Ok(RenderedRelease {
+            name: plan.name.clone(),
+            namespace: plan.namespace.clone(),
+            profile: plan.profile.clone(),
+            chart_name: chart.meta.name.clone(),
+            chart_version: chart.meta.version.clone(),
+            needs: plan.needs.clone(),
+            objects,
+        })
+    }
+}
+
+/// An error and its causes on one line.
+pub(crate) fn describe(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
+/// `--output json` of `berth render` (documented in docs/output/render.md).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RenderJson<'a> {
+    profiles: &'a [String],
+    context: Option<&'a str>,
+    git: GitJson<'a>,
+    releases: Vec<ReleaseJson<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GitJson<'a> {
+    sha: &'a str,
+    short_sha: &'a str,
+    tag: &'a str,
+    branch: &'a str,
+    dirty: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReleaseJson<'a> {
+    name: &'a str,
+    namespace: &'a str,
+    profile: &'a str,
+    chart: ChartJson<'a>,
+    needs: &'a [String],
+    objects: Vec<ObjectJson<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChartJson<'a> {
+    name: &'a str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectJson<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    name: &'a str,
+    source: &'a str,
+    object: &'a serde_json::Value,
+}
 
 /// Run `berth render`.
-pub fn run(_ui: &Ui, _global: &GlobalArgs, _args: &RenderArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("`berth render` is not implemented yet")
+pub fn run(ui: &Ui, global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Exit> {
+    let revisions = BTreeMap::new();
+    let rendered = render(&RenderRequest {
+        workspace: global.workspace.as_deref(),
+        profiles: &args.profiles.profiles,
+        values: &args.values,
+        namespace: None,
+        revisions: &revisions,
+    })?;
+    let count: usize = rendered.releases.iter().map(|r| r.objects.len()).sum();
+
+    if let Some(dir) = &args.output_dir {
+        write_dir(dir, &rendered)?;
+        for r in &rendered.releases {
+            ui.info(format!(
+                "wrote {} ({} objects)",
+                dir.join(format!("{}.yaml", r.name)).display(),
+                r.objects.len()
+            ));
+        }
+    }
+    if ui.json() {
+        ui.print_json(&to_json(&rendered))?;
+    } else if args.output_dir.is_none() {
+        let mut out = std::io::stdout().lock();
+        for r in &rendered.releases {
+            out.write_all(r.manifest().as_bytes())?;
+        }
+        out.flush()?;
+    }
+    ui.detail(format!(
+        "rendered {} releases, {count} objects",
+        rendered.releases.len()
+    ));
+    Ok(Exit::Ok)
+}
+
+fn to_json(rendered: &Rendered) -> RenderJson<'_> {
+    RenderJson {
+        profiles: &rendered.plan.profiles,
+        context: rendered.plan.context.as_deref(),
+        git: GitJson {
+            sha: &rendered.git.sha,
+            short_sha: &rendered.git.short_sha,
+            tag: &rendered.git.tag,
+            branch: &rendered.git.branch,
+            dirty: rendered.git.dirty,
+        },
+        releases: rendered
+            .releases
+            .iter()
+            .map(|r| ReleaseJson {
+                name: &r.name,
+                namespace: &r.namespace,
+                profile: &r.profile,
+                chart: ChartJson {
+                    name: &r.chart_name,
+                    version: &r.chart_version,
+                },
+                needs: &r.needs,
+                objects: r
+                    .objects
+                    .iter()
+                    .map(|o| ObjectJson {
+                        api_version: o.api_version(),
+                        kind: o.kind(),
+                        namespace: o.namespace(),
+                        name: o.name(),
+                        source: &o.source,
+                        object: &o.body,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Write one `<release>.yaml` per release under `dir`, each atomically (written
+/// beside, then renamed). Everything was rendered before the first write.
+fn write_dir(dir: &Path, rendered: &Rendered) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for r in &rendered.releases {
+        let target = dir.join(format!("{}.yaml", r.name));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+        tmp.write_all(r.manifest().as_bytes())
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        tmp.persist(&target)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
+    Ok(())
 }

@@ -1,10 +1,343 @@
-//! `berth status`.
+//! `berth status`: per release of a profile, the current (newest deployed)
+//! revision, the outcome of the latest attempt when it differs, a deploy in
+//! progress (its lease), and the current revision's objects with their
+//! readiness as the cluster reports it now. Text or one JSON document (fields
+//! documented in `docs/output/status.md`).
+//!
+//! Reads records and live objects; writes nothing; never prints a manifest or
+//! an object's body.
+
+use serde::Serialize;
 
 use crate::action::Exit;
 use crate::cli::{GlobalArgs, StatusArgs};
-use crate::ui::Ui;
+use crate::release::{Lease, Record, Status};
+use crate::ui::{paint, Ui};
+
+use super::history::{columns, timestamp};
 
 /// Run `berth status`.
 pub fn run(_ui: &Ui, _global: &GlobalArgs, _args: &StatusArgs) -> anyhow::Result<Exit> {
     anyhow::bail!("`berth status` is not implemented yet")
+}
+
+/// The JSON document of `berth status --output json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusDoc {
+    pub releases: Vec<ReleaseStatus>,
+}
+
+/// One release's state.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseStatus {
+    pub release: String,
+    pub namespace: String,
+    /// The current (newest deployed) revision; `null` when never deployed.
+    pub revision: Option<u32>,
+    /// Its status (`deployed`), `null` when never deployed.
+    pub status: Option<Status>,
+    pub chart_name: Option<String>,
+    pub chart_version: Option<String>,
+    pub description: Option<String>,
+    pub updated_at: Option<String>,
+    /// The newest record when it is not the current one (a failed or pending deploy).
+    pub latest: Option<LatestView>,
+    /// A deploy in progress: who holds the lease, since when, until when.
+    pub lease: Option<LeaseView>,
+    /// Every object of the current revision is ready.
+    pub ready: bool,
+    pub objects: Vec<ObjectStatus>,
+}
+
+/// The newest attempt, when it did not become the current revision.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LatestView {
+    pub revision: u32,
+    pub status: Status,
+    pub error: Option<String>,
+    pub updated_at: String,
+}
+
+/// The deploy lease of a pending revision.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaseView {
+    pub revision: u32,
+    pub holder: String,
+    pub since: String,
+    pub expires: String,
+    /// The lease has expired: the next deploy will take it over.
+    pub expired: bool,
+}
+
+/// Readiness of one object as the cluster reports it now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObjectState {
+    Ready,
+    Pending,
+    Failed,
+    /// In the inventory but not in the cluster.
+    Missing,
+    /// The cluster no longer serves its kind.
+    Unknown,
+}
+
+impl ObjectState {
+    fn as_str(self) -> &'static str {
+        match self {
+            ObjectState::Ready => "ready",
+            ObjectState::Pending => "pending",
+            ObjectState::Failed => "failed",
+            ObjectState::Missing => "missing",
+            ObjectState::Unknown => "unknown",
+        }
+    }
+}
+
+/// One object of the current revision.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectStatus {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub state: ObjectState,
+    /// What is missing (`1/2 replicas available`), empty when ready.
+    pub detail: String,
+}
+
+impl ReleaseStatus {
+    /// Assemble a release's status from its records (ascending), its lease and the
+    /// readiness of the current revision's objects.
+    pub fn new(
+        release: &str,
+        namespace: &str,
+        history: &[Record],
+        lease: Option<(u32, Lease)>,
+        now: chrono::DateTime<chrono::Utc>,
+        objects: Vec<ObjectStatus>,
+    ) -> ReleaseStatus {
+        let current = history.iter().rev().find(|r| r.status == Status::Deployed);
+        let latest = history
+            .last()
+            .filter(|l| Some(l.revision) != current.map(|c| c.revision))
+            .map(|l| LatestView {
+                revision: l.revision,
+                status: l.status,
+                error: l.error.clone(),
+                updated_at: timestamp(l.updated_at),
+            });
+        ReleaseStatus {
+            release: release.to_string(),
+            namespace: namespace.to_string(),
+            revision: current.map(|c| c.revision),
+            status: current.map(|c| c.status),
+            chart_name: current.map(|c| c.chart_name.clone()),
+            chart_version: current.map(|c| c.chart_version.clone()),
+            description: current.map(|c| c.description.clone()),
+            updated_at: current.map(|c| timestamp(c.updated_at)),
+            latest,
+            lease: lease.map(|(revision, l)| LeaseView {
+                revision,
+                holder: l.holder,
+                since: timestamp(l.acquired_at),
+                expires: timestamp(l.expires_at),
+                expired: l.expires_at <= now,
+            }),
+            ready: current.is_some() && objects.iter().all(|o| o.state == ObjectState::Ready),
+            objects,
+        }
+    }
+}
+
+/// The text form: a line per release, then its objects indented.
+pub fn text(doc: &StatusDoc, color: bool) -> String {
+    let mut out = String::new();
+    for r in &doc.releases {
+        let head = match (r.revision, r.status) {
+            (Some(rev), Some(status)) => format!(
+                "{} (namespace {}): revision {rev} {status}, {}-{}, {} ({})",
+                r.release,
+                r.namespace,
+                r.chart_name.as_deref().unwrap_or_default(),
+                r.chart_version.as_deref().unwrap_or_default(),
+                r.updated_at.as_deref().unwrap_or_default(),
+                r.description.as_deref().unwrap_or_default(),
+            ),
+            _ => format!("{} (namespace {}): not deployed", r.release, r.namespace),
+        };
+        out.push_str(&head);
+        out.push('\n');
+        if let Some(l) = &r.latest {
+            let error = l
+                .error
+                .as_deref()
+                .and_then(|e| e.lines().next())
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  latest attempt: revision {} {} at {}{error}\n",
+                l.revision, l.status, l.updated_at
+            ));
+        }
+        if let Some(l) = &r.lease {
+            if l.expired {
+                out.push_str(&format!(
+                    "  lease of revision {} held by {} since {} expired {}: the next deploy takes it over\n",
+                    l.revision, l.holder, l.since, l.expires
+                ));
+            } else {
+                out.push_str(&format!(
+                    "  deploy in progress: revision {} by {} since {} (lease expires {})\n",
+                    l.revision, l.holder, l.since, l.expires
+                ));
+            }
+        }
+        let rows: Vec<Vec<String>> = r
+            .objects
+            .iter()
+            .map(|o| {
+                let what = match &o.namespace {
+                    Some(ns) => format!("  {} {ns}/{}", o.kind, o.name),
+                    None => format!("  {} {}", o.kind, o.name),
+                };
+                let code = match o.state {
+                    ObjectState::Ready => "32",
+                    ObjectState::Pending => "33",
+                    _ => "31",
+                };
+                vec![what, paint(color, code, o.state.as_str()), o.detail.clone()]
+            })
+            .collect();
+        out.push_str(&columns(&rows));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::GitInfo;
+    use chrono::TimeZone;
+
+    fn record(revision: u32, status: Status) -> Record {
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 21, 12, revision, 0)
+            .unwrap();
+        Record {
+            release: "hub".into(),
+            namespace: "jupyter".into(),
+            revision,
+            status,
+            profile: "jupyter".into(),
+            chart_name: "jupyterhub".into(),
+            chart_version: "1.2.3".into(),
+            git: GitInfo::default(),
+            description: "deploy".into(),
+            error: (status == Status::Failed).then(|| "wait timed out".into()),
+            started_at: t,
+            updated_at: t,
+            manifest: "stringData:\n  password: hunter2-secret\n".into(),
+            inventory: vec![],
+        }
+    }
+
+    fn obj(kind: &str, state: ObjectState, detail: &str) -> ObjectStatus {
+        ObjectStatus {
+            api_version: "apps/v1".into(),
+            kind: kind.into(),
+            namespace: Some("jupyter".into()),
+            name: "hub".into(),
+            state,
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn current_is_newest_deployed_and_latest_failure_is_shown() {
+        let history = [record(1, Status::Deployed), record(2, Status::Failed)];
+        let now = chrono::Utc::now();
+        let s = ReleaseStatus::new(
+            "hub",
+            "jupyter",
+            &history,
+            None,
+            now,
+            vec![
+                obj("Service", ObjectState::Ready, ""),
+                obj("Deployment", ObjectState::Pending, "0/1 replicas available"),
+            ],
+        );
+        assert_eq!(s.revision, Some(1));
+        assert_eq!(s.status, Some(Status::Deployed));
+        assert!(!s.ready);
+        let latest = s.latest.as_ref().unwrap();
+        assert_eq!((latest.revision, latest.status), (2, Status::Failed));
+        let doc = StatusDoc { releases: vec![s] };
+        let t = text(&doc, false);
+        assert!(
+            t.starts_with("hub (namespace jupyter): revision 1 deployed, jupyterhub-1.2.3"),
+            "{t}"
+        );
+        assert!(
+            t.contains("latest attempt: revision 2 failed at 2026-11-21T12:02:00Z: wait timed out"),
+            "{t}"
+        );
+        assert!(
+            t.contains("  Deployment jupyter/hub  pending  0/1 replicas available"),
+            "{t}"
+        );
+        let json = serde_json::to_string(&doc).unwrap();
+        assert!(json.contains("\"state\":\"pending\""), "{json}");
+        assert!(!json.contains("hunter2"), "{json}");
+    }
+
+    #[test]
+    fn never_deployed_and_lease_in_progress() {
+        let t0 = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
+            .unwrap();
+        let lease = Lease {
+            holder: "alice@box:1".into(),
+            acquired_at: t0,
+            renewed_at: t0,
+            expires_at: t0 + chrono::Duration::seconds(300),
+        };
+        let s = ReleaseStatus::new(
+            "hub",
+            "jupyter",
+            &[record(1, Status::Pending)],
+            Some((1, lease.clone())),
+            t0 + chrono::Duration::seconds(10),
+            vec![],
+        );
+        assert_eq!(s.revision, None);
+        assert!(!s.ready);
+        let text1 = text(&StatusDoc { releases: vec![s] }, false);
+        assert!(
+            text1.contains("hub (namespace jupyter): not deployed"),
+            "{text1}"
+        );
+        assert!(
+            text1.contains(
+                "deploy in progress: revision 1 by alice@box:1 since 2026-11-21T12:00:00Z"
+            ),
+            "{text1}"
+        );
+        let s = ReleaseStatus::new(
+            "hub",
+            "jupyter",
+            &[record(1, Status::Pending)],
+            Some((1, lease)),
+            t0 + chrono::Duration::seconds(301),
+            vec![],
+        );
+        assert!(s.lease.as_ref().unwrap().expired);
+        let text2 = text(&StatusDoc { releases: vec![s] }, false);
+        assert!(text2.contains("the next deploy takes it over"), "{text2}");
+    }
 }

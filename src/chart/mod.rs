@@ -1,1 +1,510 @@
-//! chart (to be built).
+//! Charts: `Chart.yaml`, `values.yaml`, `values.schema.json`, and handlebars
+//! templates (`templates/*.yaml`, partials `templates/_*.tpl`) rendered into
+//! Kubernetes objects. Pure: no cluster, no environment, no secrets — values and
+//! git facts come in through [`TemplateContext`]. Same inputs, same bytes.
+
+pub mod helpers;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use handlebars::{Context, Handlebars, RenderError, RenderErrorReason, TemplateError};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{json, Value};
+
+use crate::manifest::{ManifestError, Object};
+
+/// Errors of loading or rendering a chart. Each names the file (and line where known).
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error("chart directory {path} does not exist")]
+    Missing { path: String },
+    #[error("cannot read {path}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    ChartYaml {
+        path: String,
+        #[source]
+        source: serde_yaml_ng::Error,
+    },
+    #[error("{path}: invalid JSON: {source}")]
+    Schema {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path}: {source}")]
+    Values {
+        path: String,
+        #[source]
+        source: crate::values::ValuesError,
+    },
+    #[error("{file}:{line}:{column}: template syntax error: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{file}:{line}:{column}: missing value `{path}` (use `default` or `required`, or set it)"
+    )]
+    MissingValue {
+        file: String,
+        line: usize,
+        column: usize,
+        path: String,
+    },
+    #[error("{file}:{line}:{column}: {message}")]
+    Render {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+}
+
+/// `Chart.yaml` as berth models it. Unknown keys are errors naming file, line and key.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChartMeta {
+    #[serde(default = "v2")]
+    pub api_version: String,
+    pub name: String,
+    #[serde(deserialize_with = "scalar_string")]
+    pub version: String,
+    #[serde(
+        default,
+        deserialize_with = "opt_scalar_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub app_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maintainers: Vec<Maintainer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_version: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deprecated: bool,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub annotations: serde_json::Map<String, Value>,
+}
+
+/// A chart maintainer.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Maintainer {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+fn v2() -> String {
+    "v2".to_string()
+}
+
+fn scalar_to_string(v: serde_yaml_ng::Value) -> Option<String> {
+    match v {
+        serde_yaml_ng::Value::String(s) => Some(s),
+        serde_yaml_ng::Value::Number(n) => Some(n.to_string()),
+        serde_yaml_ng::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn scalar_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let v = serde_yaml_ng::Value::deserialize(d)?;
+    scalar_to_string(v).ok_or_else(|| serde::de::Error::custom("expected a version string"))
+}
+
+fn opt_scalar_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = serde_yaml_ng::Value::deserialize(d)?;
+    if v.is_null() {
+        return Ok(None);
+    }
+    scalar_to_string(v)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("expected a version string"))
+}
+
+/// Where a partial's text lives, to name file and line in errors.
+#[derive(Debug, Clone)]
+struct PartialOrigin {
+    file: String,
+    line_offset: usize,
+}
+
+/// A loaded chart with its templates compiled.
+pub struct Chart {
+    /// The chart directory.
+    pub dir: PathBuf,
+    /// The chart directory as shown in messages (relative to the workspace).
+    pub display: String,
+    pub meta: ChartMeta,
+    /// `values.yaml` (empty map when absent).
+    pub values: Value,
+    /// `values.schema.json`: shown path and the schema.
+    pub schema: Option<(PathBuf, Value)>,
+    registry: Handlebars<'static>,
+    /// Document templates by shown path, sorted.
+    templates: Vec<String>,
+    partials: HashMap<String, PartialOrigin>,
+}
+
+impl std::fmt::Debug for Chart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chart")
+            .field("dir", &self.dir)
+            .field("meta", &self.meta)
+            .field("templates", &self.templates)
+            .finish()
+    }
+}
+
+/// What templates see besides `values`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TemplateContext<'a> {
+    pub release: ReleaseInfo<'a>,
+    pub profile: ProfileInfo<'a>,
+    pub git: &'a crate::git::GitInfo,
+}
+
+/// `release.*` in templates.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseInfo<'a> {
+    pub name: &'a str,
+    pub namespace: &'a str,
+    pub revision: u32,
+    pub is_upgrade: bool,
+}
+
+/// `profile.*` in templates.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileInfo<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+}
+
+impl Chart {
+    /// Load the chart in `dir`; `root` is only used to shorten paths in messages.
+    /// Every template is compiled now; syntax errors name file, line and column.
+    pub fn load(dir: &Path, root: &Path) -> Result<Chart, Vec<ChartError>> {
+        let show = |p: &Path| {
+            p.strip_prefix(root)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned()
+        };
+        let display = show(dir);
+        if !dir.is_dir() {
+            return Err(vec![ChartError::Missing { path: display }]);
+        }
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).map_err(|source| {
+                vec![ChartError::Read {
+                    path: show(p),
+                    source,
+                }]
+            })
+        };
+        let meta_path = dir.join("Chart.yaml");
+        let meta: ChartMeta = serde_yaml_ng::from_str(&read(&meta_path)?).map_err(|source| {
+            vec![ChartError::ChartYaml {
+                path: show(&meta_path),
+                source,
+            }]
+        })?;
+        let values_path = dir.join("values.yaml");
+        let values = if values_path.is_file() {
+            crate::values::parse_values(&read(&values_path)?, Path::new(&show(&values_path)))
+                .map_err(|source| {
+                    vec![ChartError::Values {
+                        path: show(&values_path),
+                        source,
+                    }]
+                })?
+        } else {
+            json!({})
+        };
+        let schema_path = dir.join("values.schema.json");
+        let schema = if schema_path.is_file() {
+            let schema: Value = serde_json::from_str(&read(&schema_path)?).map_err(|source| {
+                vec![ChartError::Schema {
+                    path: show(&schema_path),
+                    source,
+                }]
+            })?;
+            Some((PathBuf::from(show(&schema_path)), schema))
+        } else {
+            None
+        };
+
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.register_escape_fn(handlebars::no_escape);
+        helpers::register(&mut registry);
+
+        let mut files = Vec::new();
+        let tdir = dir.join("templates");
+        if tdir.is_dir() {
+            collect_files(&tdir, &mut files).map_err(|source| {
+                vec![ChartError::Read {
+                    path: show(&tdir),
+                    source,
+                }]
+            })?;
+        }
+        files.sort();
+
+        let mut errors = Vec::new();
+        let mut templates = Vec::new();
+        let mut partials = HashMap::new();
+        for file in files {
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let shown = show(&file);
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(source) => {
+                    errors.push(ChartError::Read {
+                        path: shown,
+                        source,
+                    });
+                    continue;
+                }
+            };
+            if let Some(rest) = name.strip_prefix('_') {
+                let partial = rest.rsplit_once('.').map(|(stem, _)| stem).unwrap_or(rest);
+                let mut register = |pname: &str, body: &str, line_offset: usize| match registry
+                    .register_partial(pname, body)
+                {
+                    Ok(()) => {
+                        partials.insert(
+                            pname.to_string(),
+                            PartialOrigin {
+                                file: shown.clone(),
+                                line_offset,
+                            },
+                        );
+                    }
+                    Err(e) => errors.push(syntax_error(&e, &shown, line_offset)),
+                };
+                register(partial, &text, 0);
+                for (pname, body, offset) in inline_partials(&text) {
+                    register(&pname, &body, offset);
+                }
+            } else {
+                let ext = file
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or_default();
+                if !matches!(ext, "yaml" | "yml" | "json") {
+                    continue;
+                }
+                match registry.register_template_string(&shown, &text) {
+                    Ok(()) => templates.push(shown),
+                    Err(e) => errors.push(syntax_error(&e, &shown, 0)),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Chart {
+            dir: dir.to_path_buf(),
+            display,
+            meta,
+            values,
+            schema,
+            registry,
+            templates,
+            partials,
+        })
+    }
+
+    /// The document templates of the chart (shown paths, sorted).
+    pub fn templates(&self) -> &[String] {
+        &self.templates
+    }
+
+    /// The full template context for `values`.
+    pub fn context(&self, values: Value, extra: &TemplateContext) -> Value {
+        let git = json!({
+            "sha": extra.git.sha,
+            "shortSha": extra.git.short_sha,
+            "tag": extra.git.tag,
+            "branch": extra.git.branch,
+            "dirty": extra.git.dirty,
+        });
+        json!({
+            "values": values,
+            "release": extra.release,
+            "chart": self.meta,
+            "profile": extra.profile,
+            "git": git,
+        })
+    }
+
+    /// Render every template with `context` (from [`Chart::context`]) into
+    /// objects in template order. Problems are collected, not stopped at: the
+    /// objects of templates that rendered, and every error.
+    pub fn render(&self, context: Value) -> (Vec<Object>, Vec<ChartError>) {
+        let ctx = Context::from(context);
+        let mut objects = Vec::new();
+        let mut errors = Vec::new();
+        for name in &self.templates {
+            match self.registry.render_with_context(name, &ctx) {
+                Ok(text) => match crate::manifest::parse_documents(&text, name) {
+                    Ok(mut objs) => objects.append(&mut objs),
+                    Err(e) => errors.push(ChartError::Manifest(e)),
+                },
+                Err(e) => errors.push(self.render_error(e, name)),
+            }
+        }
+        (objects, errors)
+    }
+
+    /// Turn a handlebars error into one naming the real file and line.
+    fn render_error(&self, e: RenderError, template: &str) -> ChartError {
+        let (file, offset) = match e.template_name.as_deref() {
+            Some(n) => match self.partials.get(n) {
+                Some(origin) => (origin.file.clone(), origin.line_offset),
+                None => (n.to_string(), 0),
+            },
+            None => (template.to_string(), 0),
+        };
+        let line = e.line_no.unwrap_or(0) + offset;
+        let column = e.column_no.unwrap_or(0);
+        match e.reason() {
+            RenderErrorReason::MissingVariable(path) => ChartError::MissingValue {
+                file,
+                line,
+                column,
+                path: path
+                    .clone()
+                    .unwrap_or_else(|| "(a helper's result)".to_string()),
+            },
+            RenderErrorReason::Other(message) => ChartError::Render {
+                file,
+                line,
+                column,
+                message: message.clone(),
+            },
+            RenderErrorReason::TemplateError(t) => syntax_error(t, &file, offset),
+            other => ChartError::Render {
+                file,
+                line,
+                column,
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+fn syntax_error(e: &TemplateError, file: &str, line_offset: usize) -> ChartError {
+    let (line, column) = e.pos().unwrap_or((0, 0));
+    ChartError::Syntax {
+        file: file.to_string(),
+        line: line + line_offset,
+        column,
+        message: e.reason().to_string(),
+    }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            collect_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// `{{#*inline "NAME"}}…{{/inline}}` blocks of a partial file: name, body and the
+/// number of lines before the body (so errors name the file's own line numbers).
+/// A tag alone on its line takes its line break with it, as handlebars does.
+fn inline_partials(text: &str) -> Vec<(String, String, usize)> {
+    let open = regex_open();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while let Some(m) = open.captures(&text[pos..]) {
+        let (Some(whole), Some(name)) = (m.get(0), m.get(1)) else {
+            break;
+        };
+        let mut body_start = pos + whole.end();
+        let rest = &text[body_start..];
+        let line_end = rest.find('\n');
+        if let Some(nl) = line_end {
+            if rest[..nl].trim().is_empty() {
+                body_start += nl + 1;
+            }
+        }
+        let Some(close_rel) = find_close(&text[body_start..]) else {
+            break;
+        };
+        let close = body_start + close_rel.0;
+        let mut body_end = close;
+        let line_start = text[..close].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        if line_start >= body_start && text[line_start..close].trim().is_empty() {
+            body_end = line_start;
+        }
+        let offset = text[..body_start].matches('\n').count();
+        out.push((
+            name.as_str().to_string(),
+            text[body_start..body_end].to_string(),
+            offset,
+        ));
+        pos = body_start + close_rel.1;
+    }
+    out
+}
+
+fn regex_open() -> regex::Regex {
+    // A fixed pattern: compiling it cannot fail.
+    regex::Regex::new(r#"\{\{~?#\*inline\s+"([^"]+)"\s*~?\}\}"#).unwrap_or_else(|_| unreachable!())
+}
+
+/// Start and end (relative) of the `{{/inline}}` closing the current block.
+fn find_close(text: &str) -> Option<(usize, usize)> {
+    let re = regex::Regex::new(r"\{\{~?/inline\s*~?\}\}").ok()?;
+    re.find(text).map(|m| (m.start(), m.end()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_blocks_with_offsets() {
+        let text = "{{! helpers }}\n{{#*inline \"labels\"}}\napp: x\n{{/inline}}\n{{#*inline \"b\"}}y{{/inline}}\n";
+        let found = inline_partials(text);
+        assert_eq!(found[0], ("labels".to_string(), "app: x\n".to_string(), 2));
+        assert_eq!(found[1], ("b".to_string(), "y".to_string(), 4));
+    }
+}

@@ -4,6 +4,7 @@
 //! This module knows nothing of templates, values or the cluster.
 
 pub mod order;
+pub mod scope;
 
 use serde::{Deserialize, Serialize};
 
@@ -73,5 +74,232 @@ impl std::fmt::Display for ObjectRef {
             Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
             None => write!(f, "{} {}", self.kind, self.name),
         }
+    }
+}
+
+/// Errors turning YAML into objects. Each names the source (template file or record).
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{file}: rendered document {doc} is not valid YAML: {source}")]
+    Yaml {
+        file: String,
+        doc: usize,
+        #[source]
+        source: serde_yaml_ng::Error,
+    },
+    #[error("{file}: rendered document {doc} is not a Kubernetes object: {problem}")]
+    NotAnObject {
+        file: String,
+        doc: usize,
+        problem: String,
+    },
+}
+
+/// Parse the YAML documents of one rendered file into validated objects, in
+/// document order. Empty documents (blank, comments only, `null`) are dropped.
+pub fn parse_documents(yaml: &str, source: &str) -> Result<Vec<Object>, ManifestError> {
+    let mut out = Vec::new();
+    for (i, doc) in serde_yaml_ng::Deserializer::from_str(yaml).enumerate() {
+        let body = serde_json::Value::deserialize(doc).map_err(|e| ManifestError::Yaml {
+            file: source.to_string(),
+            doc: i + 1,
+            source: e,
+        })?;
+        if body.is_null() {
+            continue;
+        }
+        validate(&body).map_err(|problem| ManifestError::NotAnObject {
+            file: source.to_string(),
+            doc: i + 1,
+            problem,
+        })?;
+        out.push(Object {
+            body,
+            source: source.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Parse a stored multi-document manifest (as [`to_yaml`] writes it) back into
+/// objects. Each document's `# Source:` comment, when present, becomes its
+/// source; `source` names the manifest in errors and is the fallback.
+pub fn parse_manifest(yaml: &str, source: &str) -> Result<Vec<Object>, ManifestError> {
+    let mut out = Vec::new();
+    let mut chunks: Vec<String> = vec![String::new()];
+    for line in yaml.lines() {
+        if line == "---" || line.starts_with("--- ") {
+            chunks.push(String::new());
+            continue;
+        }
+        if let Some(last) = chunks.last_mut() {
+            last.push_str(line);
+            last.push('\n');
+        }
+    }
+    for chunk in chunks {
+        let origin = chunk
+            .lines()
+            .find_map(|l| l.strip_prefix("# Source: "))
+            .map(str::to_string)
+            .unwrap_or_else(|| source.to_string());
+        let mut objects = parse_documents(&chunk, &origin).map_err(|e| match e {
+            ManifestError::Yaml { doc, source: s, .. } => ManifestError::Yaml {
+                file: source.to_string(),
+                doc,
+                source: s,
+            },
+            other => other,
+        })?;
+        out.append(&mut objects);
+    }
+    Ok(out)
+}
+
+/// Check that `body` is a Kubernetes object: a map with `apiVersion`, `kind` and `metadata.name`.
+pub fn validate(body: &serde_json::Value) -> Result<(), String> {
+    let map = body
+        .as_object()
+        .ok_or_else(|| "expected a mapping with apiVersion, kind and metadata".to_string())?;
+    for key in ["apiVersion", "kind"] {
+        match map.get(key) {
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {}
+            Some(_) => return Err(format!("`{key}` must be a non-empty string")),
+            None => return Err(format!("missing `{key}`")),
+        }
+    }
+    let metadata = match map.get("metadata") {
+        Some(serde_json::Value::Object(m)) => m,
+        Some(_) => return Err("`metadata` must be a mapping".to_string()),
+        None => return Err("missing `metadata`".to_string()),
+    };
+    match metadata.get("name") {
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {}
+        Some(_) => return Err("`metadata.name` must be a non-empty string".to_string()),
+        None => return Err("missing `metadata.name`".to_string()),
+    }
+    for key in ["labels", "annotations"] {
+        if let Some(v) = metadata.get(key) {
+            if !v.is_object() && !v.is_null() {
+                return Err(format!("`metadata.{key}` must be a mapping"));
+            }
+            if let Some(m) = v.as_object() {
+                if let Some((k, _)) = m.iter().find(|(_, v)| !v.is_string()) {
+                    return Err(format!("`metadata.{key}.{k}` must be a string (quote it)"));
+                }
+            }
+        }
+    }
+    if let Some(ns) = metadata.get("namespace") {
+        if !ns.is_string() {
+            return Err("`metadata.namespace` must be a string".to_string());
+        }
+    }
+    Ok(())
+}
+
+/// The label every berth object carries: who manages it.
+pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// The label naming the object's release.
+pub const LABEL_RELEASE: &str = "berth.deploy/release";
+/// The label naming the object's profile.
+pub const LABEL_PROFILE: &str = "berth.deploy/profile";
+
+/// Finish a release's objects: default the namespace of namespaced kinds, add the
+/// three berth labels, and sort in install order (stable: ties keep render order).
+pub fn prepare(objects: &mut [Object], release: &str, profile: &str, namespace: &str) {
+    let custom = scope::cluster_scoped_crds(objects);
+    for obj in objects.iter_mut() {
+        let cluster = scope::is_cluster_scoped(obj.api_version(), obj.kind(), &custom);
+        let Some(meta) = obj
+            .body
+            .get_mut("metadata")
+            .and_then(serde_json::Value::as_object_mut)
+        else {
+            continue;
+        };
+        if !cluster && meta.get("namespace").is_none() {
+            // Right after `name`, where people look for it.
+            let at = meta.keys().position(|k| k == "name").map_or(0, |i| i + 1);
+            meta.shift_insert(at, "namespace".into(), namespace.into());
+        }
+        let labels = meta
+            .entry("labels")
+            .or_insert_with(|| serde_json::Value::Object(Default::default()));
+        if !labels.is_object() {
+            *labels = serde_json::Value::Object(Default::default());
+        }
+        if let Some(labels) = labels.as_object_mut() {
+            labels.insert(LABEL_MANAGED_BY.into(), "berth".into());
+            labels.insert(LABEL_RELEASE.into(), release.into());
+            labels.insert(LABEL_PROFILE.into(), profile.into());
+        }
+    }
+    sort_install_order(objects);
+}
+
+/// Sort objects in install order (stable; unknown kinds last, by kind name).
+pub fn sort_install_order(objects: &mut [Object]) {
+    objects.sort_by(|a, b| {
+        let (ra, rb) = (order::install_rank(a.kind()), order::install_rank(b.kind()));
+        ra.cmp(&rb).then_with(|| {
+            if ra == order::INSTALL_ORDER.len() {
+                a.kind().cmp(b.kind())
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+    });
+}
+
+/// Objects as one multi-document YAML manifest, each preceded by `---` and a
+/// `# Source:` comment (what [`parse_manifest`] reads back).
+pub fn to_yaml(objects: &[Object]) -> String {
+    let mut out = String::new();
+    for obj in objects {
+        out.push_str("---\n# Source: ");
+        out.push_str(&obj.source);
+        out.push('\n');
+        match serde_yaml_ng::to_string(&obj.body) {
+            Ok(text) => out.push_str(&text),
+            // A serde_json::Value always serialises; keep the output well-formed regardless.
+            Err(_) => out.push_str("{}\n"),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_prepare_roundtrip() {
+        let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# only a comment\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n";
+        let mut objs = parse_documents(yaml, "t.yaml").unwrap();
+        assert_eq!(objs.len(), 2);
+        prepare(&mut objs, "rel", "prof", "jupyter");
+        assert_eq!(objs[0].kind(), "Namespace");
+        assert_eq!(objs[0].namespace(), None);
+        assert_eq!(objs[1].namespace(), Some("jupyter"));
+        assert_eq!(
+            objs[1]
+                .body
+                .pointer("/metadata/labels/berth.deploy~1release"),
+            Some(&serde_json::json!("rel"))
+        );
+        let text = to_yaml(&objs);
+        let back = parse_manifest(&text, "record").unwrap();
+        assert_eq!(back, objs);
+    }
+
+    #[test]
+    fn invalid_objects_named() {
+        let err = parse_documents("kind: ConfigMap\nmetadata: {name: a}\n", "x.yaml").unwrap_err();
+        assert!(err.to_string().contains("x.yaml"));
+        assert!(err.to_string().contains("apiVersion"));
+        let err = parse_documents("apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n", "x.yaml")
+            .unwrap_err();
+        assert!(err.to_string().contains("metadata.name"));
     }
 }

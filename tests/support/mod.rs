@@ -3,4 +3,5 @@
 //! Kubernetes API server.
 #![allow(dead_code)]
 
+pub mod apiserver;
 pub mod harness;

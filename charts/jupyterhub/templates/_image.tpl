@@ -1,0 +1,1 @@
+{{values.image.repository}}:{{values.image.tag}}

@@ -1,0 +1,2 @@
+app.kubernetes.io/name: notifications
+app.kubernetes.io/instance: {{release.name}}

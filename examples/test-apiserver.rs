@@ -1,0 +1,109 @@
+//! The test Kubernetes API server, standalone (test infrastructure, not a
+//! cluster): serves plain HTTP on 127.0.0.1:PORT, writes a kubeconfig whose
+//! current context points at it, and prints `ready` once it accepts requests.
+//!
+//! `cargo run --release --example test-apiserver -- --port N --kubeconfig-out FILE
+//!  [--ready-delay-ms MS] [--never-ready] [--crd-delay-ms MS] [--latency-ms MS]
+//!  [--fail METHOD:PATH:CODE:TIMES]… [--drop METHOD:PATH:TIMES]… [--conflict METHOD:PATH:TIMES]…`
+
+#[path = "../tests/support/apiserver/mod.rs"]
+mod apiserver;
+
+use apiserver::{ServerOptions, Shared};
+use clap::Parser;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(about = "Test Kubernetes API server (test infrastructure only)")]
+struct Args {
+    /// Port on 127.0.0.1 (0 = any free port; the URL is in the kubeconfig).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Where to write the kubeconfig (context `test`, namespace `default`).
+    #[arg(long)]
+    kubeconfig_out: PathBuf,
+    /// Milliseconds until workloads report ready / Jobs complete.
+    #[arg(long, default_value_t = 200)]
+    ready_delay_ms: u64,
+    /// Workloads never become ready.
+    #[arg(long)]
+    never_ready: bool,
+    /// Milliseconds until a CRD reports Established.
+    #[arg(long, default_value_t = 100)]
+    crd_delay_ms: u64,
+    /// Latency added to every request.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Answer requests with a status code: METHOD:PATH_SUBSTRING:CODE:TIMES (METHOD `*` = any).
+    #[arg(long)]
+    fail: Vec<String>,
+    /// Drop connections: METHOD:PATH_SUBSTRING:TIMES.
+    #[arg(long)]
+    drop: Vec<String>,
+    /// Answer 409 Conflict: METHOD:PATH_SUBSTRING:TIMES.
+    #[arg(long)]
+    conflict: Vec<String>,
+}
+
+fn main() {
+    let args = Args::parse();
+    if let Err(e) = run(args) {
+        eprintln!("test-apiserver: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let opts = ServerOptions {
+        ready_delay: Duration::from_millis(args.ready_delay_ms),
+        never_ready: args.never_ready,
+        crd_delay: Duration::from_millis(args.crd_delay_ms),
+        namespaces: Vec::new(),
+    };
+    let listener = std::net::TcpListener::bind(("127.0.0.1", args.port))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("listener: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("listener: {e}"))?;
+    let shared = Arc::new(Shared::new(&opts, addr.to_string()));
+    for spec in &args.fail {
+        let (m, p, code, times) = apiserver::faults::parse_rule(spec, true)?;
+        shared.faults.fail(&m, &p, code, times);
+    }
+    for spec in &args.drop {
+        let (m, p, _, times) = apiserver::faults::parse_rule(spec, false)?;
+        shared.faults.drop_connection(&m, &p, times);
+    }
+    for spec in &args.conflict {
+        let (m, p, _, times) = apiserver::faults::parse_rule(spec, false)?;
+        shared.faults.conflict(&m, &p, times);
+    }
+    if args.latency_ms > 0 {
+        shared
+            .faults
+            .latency("*", "/", Duration::from_millis(args.latency_ms), usize::MAX);
+    }
+    apiserver::write_kubeconfig(&args.kubeconfig_out, &format!("http://{addr}"))
+        .map_err(|e| format!("cannot write {}: {e}", args.kubeconfig_out.display()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    rt.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::from_std(listener).map_err(|e| format!("listener: {e}"))?;
+        println!("ready");
+        let _ = std::io::stdout().flush();
+        apiserver::serve(shared, listener, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+        Ok(())
+    })
+}
