@@ -910,6 +910,21 @@ fn watch_streams_changes() {
         }
         initial.sort();
         assert_eq!(initial, ["after", "unlabelled"]);
+        // and the metadata-only watcher gets PartialObjectMetadata
+        let mut mw =
+            kube::runtime::metadata_watcher(cms.clone(), kube::runtime::watcher::Config::default())
+                .boxed();
+        let mut names = Vec::new();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), mw.try_next()).await {
+                Ok(Ok(Some(WEvent::InitApply(o)))) => names.push(o.metadata.name.expect("name")),
+                Ok(Ok(Some(WEvent::InitDone))) => break,
+                Ok(Ok(Some(_))) => {}
+                other => panic!("metadata watcher ended: {other:?}"),
+            }
+        }
+        names.sort();
+        assert_eq!(names, ["after", "unlabelled"]);
         cms.create(&PostParams::default(), &cm("later", json!({})))
             .await
             .expect("create");

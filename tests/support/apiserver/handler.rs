@@ -57,6 +57,8 @@ pub struct WatchFilter {
     pub fields: Selector,
     pub api_version: String,
     pub kind: String,
+    /// Send only metadata (`as=PartialObjectMetadata`).
+    pub partial: bool,
 }
 
 impl WatchFilter {
@@ -72,6 +74,11 @@ impl WatchFilter {
         }
         if !self.labels.matches_labels(&ev.object) || !self.fields.matches_fields(&ev.object) {
             return None;
+        }
+        if self.partial {
+            let obj = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                "metadata": ev.object["metadata"]});
+            return Some(json!({"type": ev.kind, "object": obj}));
         }
         let mut obj = ev.object.clone();
         obj["apiVersion"] = json!(self.api_version);
@@ -697,6 +704,7 @@ impl Ctx<'_> {
             fields,
             api_version: self.api_version.clone(),
             kind: target.t.kind.clone(),
+            partial: self.partial(),
         };
         let rx = store.events.subscribe();
         let q = &self.req.query;
