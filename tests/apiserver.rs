@@ -911,9 +911,10 @@ fn watch_streams_changes() {
         initial.sort();
         assert_eq!(initial, ["after", "unlabelled"]);
         // and the metadata-only watcher gets PartialObjectMetadata
+        let meta_api: Api<kube::core::PartialObjectMeta<ConfigMap>> =
+            Api::namespaced(client.clone(), "default");
         let mut mw =
-            kube::runtime::metadata_watcher(cms.clone(), kube::runtime::watcher::Config::default())
-                .boxed();
+            kube::runtime::watcher(meta_api, kube::runtime::watcher::Config::default()).boxed();
         let mut names = Vec::new();
         loop {
             match tokio::time::timeout(Duration::from_secs(5), mw.try_next()).await {
