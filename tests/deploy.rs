@@ -225,13 +225,11 @@ fn second_deploy_reports_no_changes_and_writes_nothing() {
     let log = server.requests();
     let dry_runs = log.iter().filter(|r| r.is_dry_run()).count();
     assert_eq!(dry_runs, 4, "{log:#?}");
-    let lists = log
-        .iter()
-        .filter(|r| r.method == "GET" && !r.path.starts_with("/api/v1/namespaces/demo/secrets/"))
-        .count();
-    // discovery: /api/v1, /apis/apps/v1; lists: namespaces, secrets, configmaps,
-    // services, deployments, release records (secrets by label).
-    assert!(lists <= 2 + 6, "too many reads for a no-op diff: {log:#?}");
+    // 2 discovery requests (/api/v1, /apis/apps/v1), namespaces, release
+    // records (one list per namespace), and one list per kind (4 kinds).
+    let gets: Vec<&RequestLog> = log.iter().filter(|r| r.method == "GET").collect();
+    assert_eq!(gets.len(), 2 + 1 + 1 + 4, "{gets:#?}");
+    assert_eq!(log.len(), dry_runs + gets.len(), "{log:#?}");
     assert!(writes(&log).is_empty());
 }
 

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use base64::Engine as _;
 use futures::{stream, StreamExt as _};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -25,7 +26,9 @@ use crate::diff::{self, render_object, Action, ObjectDiff, RenderOptions, Summar
 use crate::git::GitInfo;
 use crate::manifest::order::install_rank;
 use crate::manifest::{Object, ObjectRef};
-use crate::release::{default_holder, Record, RecordMeta, Releases};
+use crate::release::{
+    decode as decode_record, default_holder, Record, RecordMeta, Releases, DATA_KEY, SECRET_TYPE,
+};
 use crate::ui::progress::{Progress, ReleaseProgress};
 use crate::ui::Ui;
 use crate::workspace::Workspace;
@@ -677,21 +680,33 @@ pub(crate) async fn prepare(
         Duration::from_secs(workspace.settings.lease_seconds),
         default_holder(),
     );
-    // Records: the base of the diff (inventory) and the next revision numbers.
+    // Records: the base of the diff (inventory) and the next revision numbers,
+    // read with one LIST per namespace for all its releases.
+    let namespaces: BTreeSet<String> = plan
+        .releases
+        .iter()
+        .map(|r| {
+            cluster_args
+                .namespace
+                .clone()
+                .unwrap_or_else(|| r.namespace.clone())
+        })
+        .collect();
+    let records = read_records(&cluster, &namespaces).await?;
     let mut revisions = BTreeMap::new();
     let mut current_by_release = HashMap::new();
     for r in &plan.releases {
         let ns = cluster_args.namespace.as_deref().unwrap_or(&r.namespace);
-        let history = releases
-            .history(ns, &r.name)
-            .await
-            .with_context(|| format!("cannot read the records of release {ns}/{}", r.name))?;
+        let history = records
+            .get(&(ns.to_string(), r.name.clone()))
+            .cloned()
+            .unwrap_or_default();
         let next = history.iter().map(|h| h.revision).max().unwrap_or(0) + 1;
         revisions.insert(r.name.clone(), next);
         let current = history
             .into_iter()
-            .rev()
-            .find(|h| h.status == crate::release::Status::Deployed);
+            .filter(|h| h.status == crate::release::Status::Deployed)
+            .max_by_key(|h| h.revision);
         current_by_release.insert(r.name.clone(), current);
     }
     let rendered = render(&RenderRequest {
@@ -733,6 +748,45 @@ pub(crate) async fn prepare(
         current,
         diffs,
     })
+}
+
+/// Every release record in `namespaces`, by (namespace, release): one LIST of
+/// Secrets labelled `owner=berth` per namespace.
+async fn read_records(
+    cluster: &Cluster,
+    namespaces: &BTreeSet<String>,
+) -> anyhow::Result<HashMap<(String, String), Vec<Record>>> {
+    let secrets = cluster.resolve("v1", "Secret").await?;
+    let mut out: HashMap<(String, String), Vec<Record>> = HashMap::new();
+    for ns in namespaces {
+        let items = cluster
+            .list(&secrets, Some(ns), Some("owner=berth"))
+            .await
+            .with_context(|| format!("cannot read the release records in namespace {ns}"))?;
+        for item in items {
+            if item.get("type").and_then(Value::as_str) != Some(SECRET_TYPE) {
+                continue;
+            }
+            let name = item
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let data = item
+                .pointer(&format!("/data/{DATA_KEY}"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .with_context(|| format!("release record {ns}/{name} is not valid base64"))?;
+            let record = decode_record(&bytes)
+                .with_context(|| format!("cannot read release record {ns}/{name}"))?;
+            out.entry((ns.clone(), record.release.clone()))
+                .or_default()
+                .push(record);
+        }
+    }
+    Ok(out)
 }
 
 /// Print the diffs as text (changed objects and a summary line) to `out`.
