@@ -629,7 +629,7 @@ fn deploy_json_summary_carries_the_documented_fields() {
     assert_eq!(r["namespace"], "demo");
     assert_eq!(r["revision"], 1);
     assert_eq!(r["status"], "deployed");
-    assert_eq!(r["counts"]["created"], 4);
+    assert_eq!(r["counts"]["created"], 5);
     assert!(r["durationMs"].is_u64());
     // The diff went to stderr, not into the JSON.
     assert!(out.stderr().contains("+ Deployment demo/app"));

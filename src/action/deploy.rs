@@ -960,7 +960,8 @@ impl DeployOne<'_> {
         // The release namespace must exist before its records can; it is
         // created here, not by the apply below.
         let mut diff = diff.clone();
-        for e in diff.entries.iter_mut().filter(|e| e.implicit) {
+        let mut implicit_created = 0;
+        for e in diff.entries.iter().filter(|e| e.implicit) {
             if let (Some(res), Some(body)) = (&e.resource, &e.desired) {
                 self.cluster
                     .apply(
@@ -975,9 +976,10 @@ impl DeployOne<'_> {
                     .await
                     .with_context(|| format!("cannot create namespace {}", rr.namespace))?;
                 progress.step(&format!("created {}", e.diff.object));
-                e.diff.action = Action::Unchanged;
+                implicit_created += 1;
             }
         }
+        diff.entries.retain(|e| !e.implicit);
         let diff = &diff;
         let tx = self
             .releases
@@ -1012,7 +1014,8 @@ impl DeployOne<'_> {
         };
         outcome.duration_ms = started.elapsed().as_millis() as u64;
         match applied {
-            Ok(counts) => {
+            Ok(mut counts) => {
+                counts.created += implicit_created;
                 outcome.counts = counts;
                 let revision = tx.revision;
                 tx.succeed(manifest, diff.inventory())
