@@ -764,13 +764,32 @@ fn demo_workspace_deploys_end_to_end_and_kubectl_sees_it() {
         harness::copy_tree(&harness::repo_root().join(part), &dir.path().join(part));
     }
     let key: PathBuf = dir.path().join("secrets/demo.agekey");
+    // The plaintext secret values (asked for explicitly), to grep every output for.
+    let plain = berth(dir.path())
+        .args(["secrets", "decrypt", "secrets/jupyter.yaml"])
+        .env("SOPS_AGE_KEY_FILE", &key)
+        .code(0)
+        .stdout();
+    let values: Vec<String> = plain
+        .lines()
+        .filter_map(|l| {
+            l.split_once(": ")
+                .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        })
+        .filter(|v| v.len() >= 8)
+        .collect();
+    assert!(!values.is_empty(), "no secret values found in {plain}");
+    let mut forbidden = values.clone();
+    forbidden.extend(values.iter().map(|v| b64(v)));
+    let forbidden: Vec<&str> = forbidden.iter().map(String::as_str).collect();
     let kc = server.kubeconfig();
     let out = berth(dir.path())
-        .args(["deploy", "-p", "jupyter", "--yes", "--kubeconfig"])
+        .args(["deploy", "-p", "jupyter", "--yes", "-v", "--kubeconfig"])
         .args([&kc])
         .env("SOPS_AGE_KEY_FILE", &key)
         .output();
     out.assert_code(0);
+    out.assert_never_printed(&forbidden);
     let pods = kubectl(&server, &["get", "deployments", "-A", "-o", "name"]);
     let names = String::from_utf8_lossy(&pods.stdout);
     assert!(names.contains("deployment.apps/"), "{names}");
@@ -780,4 +799,5 @@ fn demo_workspace_deploys_end_to_end_and_kubectl_sees_it() {
         .env("SOPS_AGE_KEY_FILE", &key)
         .output();
     again.assert_code(0);
+    again.assert_never_printed(&forbidden);
 }
