@@ -497,11 +497,16 @@ fn injected_500s_and_429s_are_retried_and_succeed() {
     server
         .faults()
         .fail("GET", "/namespaces/demo/deployments/app", 503, 1);
+    // A dropped connection on the dry-run of the Service is retried too.
+    server
+        .faults()
+        .drop_connection("PATCH", "/namespaces/demo/services/app", 1);
     let out = ws.deploy(&server, &[]);
     out.assert_code(0);
     assert!(server
         .get("v1", "ConfigMap", Some("demo"), "app-config")
         .is_some());
+    assert!(server.get("v1", "Service", Some("demo"), "app").is_some());
     let log = server.requests();
     let failed: Vec<u16> = log
         .iter()
@@ -800,4 +805,30 @@ fn demo_workspace_deploys_end_to_end_and_kubectl_sees_it() {
         .output();
     again.assert_code(0);
     again.assert_never_printed(&forbidden);
+}
+
+#[test]
+fn kubeconfig_resolves_like_kubectl() {
+    let server = TestApiServer::start();
+    let ws = Ws::new();
+    // KUBECONFIG (a path list; missing entries are skipped).
+    let list =
+        std::env::join_paths([ws.path().join("missing-config"), server.kubeconfig()]).unwrap();
+    berth(ws.path())
+        .args(["diff", "-p", "app"])
+        .env("KUBECONFIG", &list)
+        .code(0);
+    // ~/.kube/config (the harness points HOME at <cwd>/.home).
+    let home_kube = ws.path().join(".home/.kube");
+    std::fs::create_dir_all(&home_kube).unwrap();
+    std::fs::copy(server.kubeconfig(), home_kube.join("config")).unwrap();
+    berth(ws.path()).args(["diff", "-p", "app"]).code(0);
+    // --context must name a context of the file.
+    let out = berth(ws.path())
+        .args(["diff", "-p", "app", "--context", "nope"])
+        .code(1);
+    out.assert_stderr_contains(&["context \"nope\" is not defined"]);
+    berth(ws.path())
+        .args(["diff", "-p", "app", "--context", "test"])
+        .code(0);
 }
