@@ -826,22 +826,30 @@ fn check_dirty(git: &GitInfo, allow_dirty: bool) -> anyhow::Result<()> {
     let ci = std::env::var("CI")
         .map(|v| !v.is_empty() && v != "false" && v != "0")
         .unwrap_or(false);
-    if ci && git.dirty && !allow_dirty {
-        let mut paths: Vec<String> = git
-            .dirty_paths
-            .iter()
-            .take(5)
-            .map(|p| p.display().to_string())
-            .collect();
-        if git.dirty_paths.len() > 5 {
-            paths.push(format!("and {} more", git.dirty_paths.len() - 5));
-        }
-        anyhow::bail!(
-            "refusing to deploy from a dirty git tree with CI set: {} (commit them, or pass --allow-dirty)",
-            paths.join(", ")
-        );
+    match dirty_refusal(ci, git, allow_dirty) {
+        Some(msg) => Err(anyhow::anyhow!(msg)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The refusal message for a dirty tree under CI, naming up to five paths.
+fn dirty_refusal(ci: bool, git: &GitInfo, allow_dirty: bool) -> Option<String> {
+    if !ci || !git.dirty || allow_dirty {
+        return None;
+    }
+    let mut paths: Vec<String> = git
+        .dirty_paths
+        .iter()
+        .take(5)
+        .map(|p| p.display().to_string())
+        .collect();
+    if git.dirty_paths.len() > 5 {
+        paths.push(format!("and {} more", git.dirty_paths.len() - 5));
+    }
+    Some(format!(
+        "refusing to deploy from a dirty git tree with CI set: {} (commit them, or pass --allow-dirty)",
+        paths.join(", ")
+    ))
 }
 
 /// Parse `--timeout`: `300`, `300s`, `5m`, `1h`, `1m30s`.
@@ -868,7 +876,7 @@ pub fn parse_timeout(text: &str) -> anyhow::Result<Duration> {
             _ => anyhow::bail!("invalid --timeout {text:?}: use e.g. 300s, 5m, 1h"),
         };
     }
-    if !num.is_empty() {
+    if !num.is_empty() || t.is_empty() {
         anyhow::bail!("invalid --timeout {text:?}: use e.g. 300s, 5m, 1h");
     }
     Ok(Duration::from_secs(total))
@@ -1267,5 +1275,35 @@ mod tests {
         let w = waves(&kinds);
         assert_eq!(w, vec![vec![2, 4], vec![3], vec![1, 5], vec![0], vec![6]]);
         assert!(waves(&[]).is_empty());
+    }
+
+    #[test]
+    fn timeouts_parse_like_kubectl_durations() {
+        assert_eq!(parse_timeout("300").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_timeout("45s").unwrap(), Duration::from_secs(45));
+        assert_eq!(parse_timeout("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_timeout("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_timeout("1m30s").unwrap(), Duration::from_secs(90));
+        for bad in ["5x", "m", "1m30", "-1s", ""] {
+            assert!(parse_timeout(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dirty_tree_refused_only_under_ci_without_allow_dirty() {
+        let git = GitInfo {
+            dirty: true,
+            dirty_paths: (0..7).map(|i| format!("f{i}.yaml").into()).collect(),
+            ..Default::default()
+        };
+        let msg = dirty_refusal(true, &git, false).unwrap();
+        assert!(
+            msg.contains("f0.yaml, f1.yaml, f2.yaml, f3.yaml, f4.yaml, and 2 more"),
+            "{msg}"
+        );
+        assert!(msg.contains("--allow-dirty"));
+        assert!(dirty_refusal(true, &git, true).is_none());
+        assert!(dirty_refusal(false, &git, false).is_none());
+        assert!(dirty_refusal(true, &GitInfo::default(), false).is_none());
     }
 }
