@@ -920,3 +920,79 @@ fn the_history_limit_deletes_the_oldest_records() {
         Some("deployed")
     );
 }
+
+#[test]
+fn two_concurrent_deploys_one_is_refused_naming_the_other() {
+    let server = server();
+    let dir = tempdir();
+    workspace(dir.path());
+    run(dir.path(), &server, &["deploy", "-p", "jupyter", "--yes"]).success();
+    // The first deploy is slow in its wait for the hub Deployment.
+    server
+        .faults()
+        .latency("GET", "/deployments/hub", Duration::from_secs(4), 1);
+    let mut first = run(
+        dir.path(),
+        &server,
+        &["deploy", "-p", "jupyter", "--yes", "--set", "tag=a"],
+    );
+    let first = first
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the first deploy");
+    let first_pid = first.id();
+    wait_for(
+        "the first deploy to hold the lease",
+        Duration::from_secs(30),
+        || record_status(&server, "hub", 2).as_deref() == Some("pending"),
+    );
+    let second = run(
+        dir.path(),
+        &server,
+        &["deploy", "-p", "jupyter", "--yes", "--set", "tag=b"],
+    )
+    .code(1);
+    second.assert_stderr_contains(&[
+        "release jupyter/hub is being deployed by",
+        &format!(":{first_pid} since"),
+    ]);
+    let first = RunOutput {
+        description: "the first deploy".into(),
+        output: first.wait_with_output().expect("wait for the first deploy"),
+    };
+    first.assert_code(0);
+    assert_eq!(
+        record_status(&server, "hub", 2).as_deref(),
+        Some("deployed")
+    );
+    assert!(record_status(&server, "hub", 3).is_none());
+    let cm = live(&server, "v1", "ConfigMap", "hub-config").unwrap();
+    assert_eq!(cm["data"]["tag"], "a");
+}
+
+#[test]
+fn record_writes_survive_a_busy_api_server() {
+    let server = server();
+    let dir = tempdir();
+    workspace(dir.path());
+    // Two record creates and one record update answer 503 (not processed): retried.
+    server
+        .faults()
+        .fail("POST", "/namespaces/jupyter/secrets", 503, 2);
+    server
+        .faults()
+        .fail("PUT", "/secrets/berth.release.v1.hub.v1", 503, 1);
+    run(dir.path(), &server, &["deploy", "-p", "jupyter", "--yes"]).success();
+    assert_eq!(
+        record_status(&server, "hub", 1).as_deref(),
+        Some("deployed")
+    );
+    assert_eq!(
+        record_status(&server, "proxy", 1).as_deref(),
+        Some("deployed")
+    );
+    assert_eq!(server.faults().remaining(), 0, "every fault was hit");
+}
