@@ -996,3 +996,67 @@ fn record_writes_survive_a_busy_api_server() {
     );
     assert_eq!(server.faults().remaining(), 0, "every fault was hit");
 }
+
+/// The demo workspace's SOPS secrets (secrets/jupyter.yaml, demo-only age key).
+const DEMO_COOKIE: &str = "68688e4cb8a234ba8478ebe7ac1a25ef27706be578ea8d77b8b9343c7d191093";
+const DEMO_TOKEN: &str = "c118e71c62580afe8a1fb7549fce2f224b6a6f40c9da498268fd4dd0fd9f1191";
+/// A new cookie for revision 2 (the chart's schema wants 64 hex digits).
+const DEMO_NEW_COOKIE: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
+
+#[test]
+fn demo_workspace_with_sops_secrets_rollback_restores_them_and_never_prints_them() {
+    use crate::support::harness::{copy_tree, repo_root};
+    let server = server();
+    let dir = tempdir();
+    let root = repo_root();
+    for d in ["profiles", "charts", "values", "secrets"] {
+        copy_tree(&root.join(d), &dir.path().join(d));
+    }
+    for f in ["berth.yaml", ".sops.yaml"] {
+        std::fs::copy(root.join(f), dir.path().join(f)).expect("copy workspace file");
+    }
+    let demo = |args: &[&str]| {
+        berth(dir.path())
+            .env("SOPS_AGE_KEY_FILE", dir.path().join("secrets/demo.agekey"))
+            .args(args)
+            .args(kubeconfig_args(&server))
+    };
+    let secrets: Vec<String> = [DEMO_COOKIE, DEMO_TOKEN, DEMO_NEW_COOKIE]
+        .iter()
+        .flat_map(|s| [s.to_string(), b64(s)])
+        .collect();
+    let check = |out: &RunOutput| {
+        out.assert_never_printed(&secrets.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    check(&demo(&["deploy", "-p", "jupyter", "--yes"]).success());
+    let secret1 = live(&server, "v1", "Secret", "hub").expect("hub Secret")["data"].clone();
+    let cookie = format!("hub.cookieSecret={DEMO_NEW_COOKIE}");
+    check(&demo(&["deploy", "-p", "jupyter", "--yes", "--set", &cookie]).success());
+    assert_ne!(
+        live(&server, "v1", "Secret", "hub").unwrap()["data"],
+        secret1
+    );
+    for args in [
+        &["history", "-p", "jupyter"][..],
+        &["history", "-p", "jupyter", "--output", "json"],
+        &["status", "-p", "jupyter"],
+        &["status", "-p", "jupyter", "--output", "json"],
+    ] {
+        check(&demo(args).success());
+    }
+    let out = demo(&["rollback", "-p", "jupyter", "hub", "--yes"]).success();
+    check(&out);
+    assert_eq!(
+        live(&server, "v1", "Secret", "hub").unwrap()["data"],
+        secret1
+    );
+    let out = demo(&["history", "-p", "jupyter", "hub", "--output", "json"]).success();
+    check(&out);
+    let statuses: Vec<String> = json_of(&out)["releases"][0]["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r["revision"], r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(statuses, ["1 superseded", "2 rolled-back", "3 deployed"]);
+}
