@@ -934,6 +934,8 @@ struct DeployOne<'a> {
     ui: &'a Ui,
     progress: &'a Progress,
     git: &'a GitInfo,
+    /// `--atomic`: roll a failed release back to its previous deployed revision.
+    atomic: bool,
 }
 
 impl DeployOne<'_> {
@@ -1047,11 +1049,27 @@ impl DeployOne<'_> {
                         inventory.push(r.clone());
                     }
                 }
+                let failed_revision = tx.revision;
                 if let Err(e) = tx.fail(&message, manifest, inventory).await {
                     self.ui.warn(format!(
                         "could not record the failure of {}: {e} (its lease expires on its own)",
                         rr.name
                     ));
+                }
+                if self.atomic {
+                    // --atomic: restore the previous deployed revision (release helper's hook).
+                    return Err(crate::action::rollback::atomic_rollback(
+                        self.ui,
+                        self.cluster,
+                        self.releases,
+                        self.settings,
+                        &rr.namespace,
+                        &rr.name,
+                        failed_revision,
+                        current,
+                        err,
+                    )
+                    .await);
                 }
                 Err(err)
             }
@@ -1153,6 +1171,7 @@ async fn deploy(ui: &Ui, global: &GlobalArgs, args: &DeployArgs) -> anyhow::Resu
         ui,
         progress: &progress,
         git: &p.rendered.git,
+        atomic: args.atomic,
     };
     // Releases follow the needs DAG; releases with no path between them run together.
     let n = p.rendered.releases.len();
