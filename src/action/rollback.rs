@@ -68,7 +68,7 @@ pub struct RollbackDoc {
     pub namespace: String,
     /// The revision whose manifest was restored.
     pub restored: u32,
-    /// The new revision (`null` for `--dry-run` or when declined).
+    /// The new revision (`null` for `--dry-run`).
     pub revision: Option<u32>,
     pub status: Option<Status>,
     pub counts: Option<ApplyCounts>,
@@ -130,9 +130,9 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &RollbackArgs) -> anyhow::Result<
                 (Some(record.revision), Some(record.status), Some(*counts))
             }
             Restored::DryRun => (None, None, None),
+            // As `deploy` does: a "no" at the prompt is exit 1, nothing written.
             Restored::Declined => {
-                ui.info("nothing applied");
-                (None, None, None)
+                anyhow::bail!("rollback cancelled at the prompt: nothing was applied")
             }
         };
         if ui.json() {

@@ -21,6 +21,12 @@
 //! holder's lease is unexpired, naming the holder and since when; an expired lease
 //! (a killed deploy) is taken over: its record becomes `failed` with the reason,
 //! and [`Transaction::took_over`] says so. No release is ever stuck.
+//! Expiry is judged by the clock of the process that wants the lease, against the
+//! expiry instant the holder wrote: hosts are assumed roughly in sync (NTP); a
+//! skew only shortens or lengthens the wait by that much. A pending record
+//! carries no inventory, so objects a killed deploy created but no later render
+//! has are not pruned automatically (`berth delete` still finds them only if a
+//! kept revision lists them).
 //!
 //! This module owns the records and leases; it never touches the release's
 //! objects (applying and pruning are `cluster`'s), and it prints nothing.
