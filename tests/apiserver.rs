@@ -328,6 +328,19 @@ fn list_filters_by_label_and_field_selectors_across_namespaces() {
                 "{sel}"
             );
         }
+        let meta = all
+            .list_metadata(&ListParams::default().labels("app=web"))
+            .await
+            .expect("metadata list");
+        assert_eq!(
+            meta.items
+                .iter()
+                .map(|m| m.metadata.name.clone().expect("name"))
+                .collect::<Vec<_>>(),
+            ["a", "c"]
+        );
+        let one = one_ns_meta(&client).await;
+        assert_eq!(one.metadata.labels.expect("labels")["app"], "web");
         let by_name = all
             .list(&ListParams::default().fields("metadata.name=c"))
             .await
@@ -365,6 +378,11 @@ fn list_filters_by_label_and_field_selectors_across_namespaces() {
         );
         assert_eq!(names(rest), ["c", "d"]);
     });
+}
+
+async fn one_ns_meta(client: &kube::Client) -> kube::core::PartialObjectMeta<ConfigMap> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "other");
+    api.get_metadata("c").await.expect("metadata get")
 }
 
 #[test]
@@ -892,6 +910,22 @@ fn watch_streams_changes() {
         }
         initial.sort();
         assert_eq!(initial, ["after", "unlabelled"]);
+        // and the metadata-only watcher gets PartialObjectMetadata
+        let meta_api: Api<kube::core::PartialObjectMeta<ConfigMap>> =
+            Api::namespaced(client.clone(), "default");
+        let mut mw =
+            kube::runtime::watcher(meta_api, kube::runtime::watcher::Config::default()).boxed();
+        let mut names = Vec::new();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), mw.try_next()).await {
+                Ok(Ok(Some(WEvent::InitApply(o)))) => names.push(o.metadata.name.expect("name")),
+                Ok(Ok(Some(WEvent::InitDone))) => break,
+                Ok(Ok(Some(_))) => {}
+                other => panic!("metadata watcher ended: {other:?}"),
+            }
+        }
+        names.sort();
+        assert_eq!(names, ["after", "unlabelled"]);
         cms.create(&PostParams::default(), &cm("later", json!({})))
             .await
             .expect("create");

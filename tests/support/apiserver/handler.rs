@@ -57,6 +57,8 @@ pub struct WatchFilter {
     pub fields: Selector,
     pub api_version: String,
     pub kind: String,
+    /// Send only metadata (`as=PartialObjectMetadata`).
+    pub partial: bool,
 }
 
 impl WatchFilter {
@@ -72,6 +74,11 @@ impl WatchFilter {
         }
         if !self.labels.matches_labels(&ev.object) || !self.fields.matches_fields(&ev.object) {
             return None;
+        }
+        if self.partial {
+            let obj = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                "metadata": ev.object["metadata"]});
+            return Some(json!({"type": ev.kind, "object": obj}));
         }
         let mut obj = ev.object.clone();
         obj["apiVersion"] = json!(self.api_version);
@@ -546,13 +553,30 @@ impl Ctx<'_> {
         }
         let mut buf = Vec::with_capacity(2048);
         self.write_obj(&mut buf, t, obj);
-        Reply::Raw(code, buf, JSON.into())
+        Reply::Raw(code, buf, self.content_type())
+    }
+
+    /// Whether the client asked for metadata only (`as=PartialObjectMetadata`).
+    fn partial(&self) -> bool {
+        self.req.accept.contains("as=PartialObjectMetadata")
+    }
+
+    fn content_type(&self) -> String {
+        if self.partial() {
+            "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1".into()
+        } else {
+            JSON.into()
+        }
     }
 
     /// Serialize `obj` as served at the requested version, copying it only
     /// when the stored apiVersion differs.
     fn write_obj(&self, buf: &mut Vec<u8>, t: &ResourceType, obj: &Value) {
-        if obj["apiVersion"].as_str() == Some(self.api_version.as_str())
+        if self.partial() {
+            let partial = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                "metadata": obj["metadata"]});
+            let _ = serde_json::to_writer(&mut *buf, &partial);
+        } else if obj["apiVersion"].as_str() == Some(self.api_version.as_str())
             && obj["kind"].as_str() == Some(t.kind.as_str())
         {
             let _ = serde_json::to_writer(&mut *buf, obj);
@@ -652,14 +676,22 @@ impl Ctx<'_> {
         if let Some(c) = next {
             meta["continue"] = json!(c);
         }
-        let head =
-            json!({"kind": target.t.list_kind(), "apiVersion": self.api_version, "metadata": meta});
+        let head = if self.partial() {
+            json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta})
+        } else {
+            json!({"kind": target.t.list_kind(), "apiVersion": self.api_version, "metadata": meta})
+        };
         let mut out = serde_json::to_vec(&head).unwrap_or_default();
         out.pop(); // the closing brace
         out.extend_from_slice(b",\"items\":[");
         out.extend_from_slice(&buf);
         out.extend_from_slice(b"]}");
-        Ok(Reply::Raw(200, out, JSON.into()))
+        let ct = if self.partial() {
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1".into()
+        } else {
+            JSON.into()
+        };
+        Ok(Reply::Raw(200, out, ct))
     }
 
     fn watch(&self, store: &mut Store, target: &Target) -> Result<Reply, ApiError> {
@@ -672,6 +704,7 @@ impl Ctx<'_> {
             fields,
             api_version: self.api_version.clone(),
             kind: target.t.kind.clone(),
+            partial: self.partial(),
         };
         let rx = store.events.subscribe();
         let q = &self.req.query;
