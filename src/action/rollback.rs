@@ -352,3 +352,58 @@ pub async fn atomic_rollback(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::GitInfo;
+    use crate::manifest::ObjectRef;
+
+    fn record(revision: u32, status: Status, names: &[&str]) -> Record {
+        let t = chrono::Utc::now();
+        Record {
+            release: "hub".into(),
+            namespace: "jupyter".into(),
+            revision,
+            status,
+            profile: "jupyter".into(),
+            chart_name: "hub".into(),
+            chart_version: "1".into(),
+            git: GitInfo::default(),
+            description: "deploy".into(),
+            error: None,
+            started_at: t,
+            updated_at: t,
+            manifest: String::new(),
+            inventory: names
+                .iter()
+                .map(|n| ObjectRef {
+                    api_version: "v1".into(),
+                    kind: "ConfigMap".into(),
+                    namespace: Some("jupyter".into()),
+                    name: n.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    fn names(refs: &[ObjectRef]) -> Vec<&str> {
+        refs.iter().map(|r| r.name.as_str()).collect()
+    }
+
+    #[test]
+    fn prune_base_is_current_inventory_plus_later_failures() {
+        let history = [
+            record(1, Status::Failed, &["ancient"]),
+            record(2, Status::Superseded, &["a", "old"]),
+            record(3, Status::Deployed, &["a", "b"]),
+            record(4, Status::Failed, &["a", "b", "new"]),
+            record(5, Status::Pending, &[]),
+        ];
+        assert_eq!(names(&prune_base(&history)), ["a", "b", "new"]);
+        assert!(prune_base(&[]).is_empty());
+        // Never deployed: only what failed attempts applied.
+        let history = [record(1, Status::Failed, &["x"])];
+        assert_eq!(names(&prune_base(&history)), ["x"]);
+    }
+}
