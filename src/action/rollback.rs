@@ -17,7 +17,7 @@ use crate::action::Exit;
 use crate::cli::{DiffDisplayArgs, GlobalArgs, RollbackArgs};
 use crate::cluster::Cluster;
 use crate::manifest::parse_manifest;
-use crate::release::{rollback_target, Record, RecordMeta, Releases, Status};
+use crate::release::{rollback_target, Record, RecordMeta, ReleaseError, Releases, Status};
 use crate::ui::progress::Progress;
 use crate::ui::Ui;
 
@@ -245,6 +245,19 @@ pub async fn restore_revision(r: &Restore<'_>, target: &Record) -> anyhow::Resul
     tx.set_previous_status(r.replaced_becomes);
     if let Some(msg) = &tx.took_over {
         r.ui.warn(msg);
+    }
+    // Name what is about to be applied on the pending record, in case this
+    // process dies mid-apply (best effort, but a lost lease stops here).
+    match tx
+        .set_intended(target.manifest.clone(), diff.inventory())
+        .await
+    {
+        Ok(()) => {}
+        Err(e @ ReleaseError::LeaseLost { .. }) => return Err(e.into()),
+        Err(e) => r.ui.warn(format!(
+            "could not note the objects of revision {} on its record: {e}",
+            tx.revision
+        )),
     }
     let progress = if r.ui.json() {
         Progress::lines(r.ui.is_quiet())
