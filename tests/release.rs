@@ -887,6 +887,22 @@ fn a_killed_deploy_leaves_a_lease_that_expires_and_the_next_deploy_takes_over() 
     assert_eq!(history[2], rev(3, "deployed", "deploy"));
     let out = run(dir.path(), &server, &["history", "-p", "jupyter", "hub"]).success();
     assert!(out.stdout().contains("abandoned"), "{}", out.stdout());
+    // The abandoned revision still names what the killed deploy was applying.
+    let out = run(
+        dir.path(),
+        &server,
+        &["history", "-p", "jupyter", "hub", "--output", "json"],
+    )
+    .success();
+    let abandoned = &json_of(&out)["releases"][0]["revisions"][1];
+    assert!(
+        abandoned["inventory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["kind"] == "Deployment" && o["name"] == "hub"),
+        "{abandoned}"
+    );
 }
 
 #[test]
