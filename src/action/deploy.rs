@@ -1014,6 +1014,11 @@ impl DeployOne<'_> {
         if let Some(msg) = &tx.took_over {
             self.ui.warn(msg);
         }
+        // Name the objects about to be applied on the pending record, so a
+        // deploy killed mid-apply leaves them findable (release helper's hook).
+        if let Err(e) = tx.set_intended(manifest.clone(), diff.inventory()).await {
+            self.ui.warn(format!("release {}: {e}", rr.name));
+        }
         outcome.revision = Some(tx.revision);
         let applied = tx
             .hold(apply_release(self.cluster, self.settings, diff, &progress))
