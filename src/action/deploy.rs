@@ -36,8 +36,11 @@ use crate::workspace::Workspace;
 /// Label naming the release an object belongs to.
 pub const RELEASE_LABEL: &str = "berth.deploy/release";
 
-/// How many requests are in flight at once.
+/// How many requests of one release are in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// How many releases are diffed at once.
+const RELEASES_IN_FLIGHT: usize = 4;
 
 /// One release as the engine sees it: its objects (install order) and the
 /// inventory of its previous deployed revision (what may be pruned).
@@ -257,11 +260,14 @@ pub async fn diff_releases(
     }
     let live = Arc::new(live);
 
-    let mut out = Vec::new();
-    for t in targets {
-        out.push(diff_one(cluster, settings, t, &resources, &existing_ns, &live).await?);
-    }
-    Ok(out)
+    // Several releases at once (each keeps `concurrency` requests in flight),
+    // results in plan order.
+    let diffs: Vec<anyhow::Result<ReleaseDiff>> = stream::iter(targets)
+        .map(|t| diff_one(cluster, settings, t, &resources, &existing_ns, &live))
+        .buffered(RELEASES_IN_FLIGHT)
+        .collect()
+        .await;
+    diffs.into_iter().collect()
 }
 
 async fn diff_one(
