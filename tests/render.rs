@@ -1080,3 +1080,25 @@ fn demo_lints_clean() {
             .success();
     }
 }
+
+#[test]
+fn extends_cycle_and_inherited_conflict_are_errors() {
+    let dir = workspace(&[
+        ("profiles/a.yaml", "extends: [b]\nreleases: []\n"),
+        ("profiles/b.yaml", "extends: [a]\nreleases: []\n"),
+        (
+            "profiles/x.yaml",
+            "releases:\n  - name: web\n    chart: charts/app\n    set: {n: 1}\n",
+        ),
+        (
+            "profiles/y.yaml",
+            "releases:\n  - name: web\n    chart: charts/app\n    set: {n: 2}\n",
+        ),
+        ("profiles/xy.yaml", "extends: [x, y]\n"),
+        ("charts/app/Chart.yaml", CHART_YAML),
+    ]);
+    let out = berth(dir.path()).args(["render", "-p", "a"]).code(1);
+    out.assert_stderr_contains(&["extends itself", "a → b → a"]);
+    let out = berth(dir.path()).args(["render", "-p", "xy"]).code(1);
+    out.assert_stderr_contains(&["profiles/xy.yaml", "`web`", "inherited differently"]);
+}

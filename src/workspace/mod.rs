@@ -41,6 +41,8 @@ pub enum WorkspaceError {
     MissingChart { path: PathBuf, release: String },
     #[error("{path}: release `{release}` is listed twice")]
     DuplicateRelease { path: PathBuf, release: String },
+    #[error("{path}: release `{release}` is inherited differently from two of the profiles in `extends`; define it in one of them, or override it here")]
+    InheritedConflict { path: PathBuf, release: String },
     #[error("{path}: `set` of release `{release}`: {message}")]
     BadSet {
         path: PathBuf,
