@@ -224,6 +224,20 @@ impl Workspace {
         profile::load(self, name)
     }
 
+    /// The releases of one profile after `extends`, in declaration order, with its
+    /// context guard — without checking `needs` (a profile may need releases that a
+    /// profile combined with it provides).
+    pub fn profile_releases(
+        &self,
+        name: &str,
+    ) -> Result<(Option<String>, Vec<ReleasePlan>), WorkspaceError> {
+        let resolved = profile::resolve(self, name)?;
+        Ok((
+            resolved.context.or_else(|| self.settings.context.clone()),
+            resolved.releases,
+        ))
+    }
+
     /// Resolve the releases of `profiles` (with `extends`), check that profiles that
     /// share a release agree on it, check `needs`, and order releases topologically.
     pub fn plan(&self, profiles: &[String]) -> Result<Plan, WorkspaceError> {
