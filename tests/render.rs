@@ -878,10 +878,16 @@ fn profiles_lists_descriptions_and_releases() {
         "{text}"
     );
 
+    // a profile meant to be combined (its `needs` are in another profile) still lists
+    write_files(
+        dir.path(),
+        &[("profiles/zaddon.yaml", "description: Add-on\nreleases:\n  - name: addon\n    chart: charts/app\n    needs: [web]\n")],
+    );
     let out = berth(dir.path())
         .args(["profiles", "--output", "json"])
         .success();
     let doc: Value = serde_json::from_str(&out.stdout()).expect("json");
+    assert_eq!(doc["profiles"][2]["releases"][0]["needs"], json!(["web"]));
     let more = &doc["profiles"][1];
     assert_eq!(more["name"], "more");
     assert_eq!(more["description"], "More things");
