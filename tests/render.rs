@@ -878,10 +878,16 @@ fn profiles_lists_descriptions_and_releases() {
         "{text}"
     );
 
+    // a profile meant to be combined (its `needs` are in another profile) still lists
+    write_files(
+        dir.path(),
+        &[("profiles/zaddon.yaml", "description: Add-on\nreleases:\n  - name: addon\n    chart: charts/app\n    needs: [web]\n")],
+    );
     let out = berth(dir.path())
         .args(["profiles", "--output", "json"])
         .success();
     let doc: Value = serde_json::from_str(&out.stdout()).expect("json");
+    assert_eq!(doc["profiles"][2]["releases"][0]["needs"], json!(["web"]));
     let more = &doc["profiles"][1];
     assert_eq!(more["name"], "more");
     assert_eq!(more["description"], "More things");
@@ -1079,4 +1085,26 @@ fn demo_lints_clean() {
             .args(["lint", "-p", p])
             .success();
     }
+}
+
+#[test]
+fn extends_cycle_and_inherited_conflict_are_errors() {
+    let dir = workspace(&[
+        ("profiles/a.yaml", "extends: [b]\nreleases: []\n"),
+        ("profiles/b.yaml", "extends: [a]\nreleases: []\n"),
+        (
+            "profiles/x.yaml",
+            "releases:\n  - name: web\n    chart: charts/app\n    set: {n: 1}\n",
+        ),
+        (
+            "profiles/y.yaml",
+            "releases:\n  - name: web\n    chart: charts/app\n    set: {n: 2}\n",
+        ),
+        ("profiles/xy.yaml", "extends: [x, y]\n"),
+        ("charts/app/Chart.yaml", CHART_YAML),
+    ]);
+    let out = berth(dir.path()).args(["render", "-p", "a"]).code(1);
+    out.assert_stderr_contains(&["extends itself", "a → b → a"]);
+    let out = berth(dir.path()).args(["render", "-p", "xy"]).code(1);
+    out.assert_stderr_contains(&["profiles/xy.yaml", "`web`", "inherited differently"]);
 }

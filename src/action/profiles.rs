@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::action::Exit;
 use crate::cli::GlobalArgs;
 use crate::ui::Ui;
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, WorkspaceError};
 
 /// `--output json` of `berth profiles` (documented in docs/output/profiles.md).
 #[derive(Debug, Serialize)]
@@ -38,13 +38,19 @@ pub fn list(ws: &Workspace) -> anyhow::Result<ProfilesJson> {
     let mut profiles = Vec::new();
     for name in ws.profile_names()? {
         let file = ws.profile_file(&name)?;
-        let plan = ws.plan(std::slice::from_ref(&name))?;
+        // In deploy order when the profile stands alone; a profile whose `needs`
+        // name releases of another profile (to be combined with -p a,b) is listed
+        // in declaration order.
+        let (context, releases) = match ws.plan(std::slice::from_ref(&name)) {
+            Ok(plan) => (plan.context, plan.releases),
+            Err(WorkspaceError::UnknownNeed { .. }) => ws.profile_releases(&name)?,
+            Err(e) => return Err(e.into()),
+        };
         profiles.push(ProfileJson {
             description: file.description.clone(),
-            context: plan.context.clone(),
+            context,
             extends: file.extends.clone(),
-            releases: plan
-                .releases
+            releases: releases
                 .iter()
                 .map(|r| ReleaseJson {
                     name: r.name.clone(),

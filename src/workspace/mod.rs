@@ -41,6 +41,8 @@ pub enum WorkspaceError {
     MissingChart { path: PathBuf, release: String },
     #[error("{path}: release `{release}` is listed twice")]
     DuplicateRelease { path: PathBuf, release: String },
+    #[error("{path}: release `{release}` is inherited differently from two of the profiles in `extends`; define it in one of them, or override it here")]
+    InheritedConflict { path: PathBuf, release: String },
     #[error("{path}: `set` of release `{release}`: {message}")]
     BadSet {
         path: PathBuf,
@@ -220,6 +222,20 @@ impl Workspace {
     /// Read one profile file as written (no `extends` resolution).
     pub fn profile_file(&self, name: &str) -> Result<ProfileFile, WorkspaceError> {
         profile::load(self, name)
+    }
+
+    /// The releases of one profile after `extends`, in declaration order, with its
+    /// context guard — without checking `needs` (a profile may need releases that a
+    /// profile combined with it provides).
+    pub fn profile_releases(
+        &self,
+        name: &str,
+    ) -> Result<(Option<String>, Vec<ReleasePlan>), WorkspaceError> {
+        let resolved = profile::resolve(self, name)?;
+        Ok((
+            resolved.context.or_else(|| self.settings.context.clone()),
+            resolved.releases,
+        ))
     }
 
     /// Resolve the releases of `profiles` (with `extends`), check that profiles that

@@ -197,9 +197,9 @@ fn resolve_chain(
             match releases.iter().find(|e| e.name == r.name) {
                 Some(existing) if *existing == r => {}
                 Some(_) => {
-                    return Err(WorkspaceError::DuplicateRelease {
+                    return Err(WorkspaceError::InheritedConflict {
                         path: path.clone(),
-                        release: format!("{} (inherited differently from two profiles)", r.name),
+                        release: r.name.clone(),
                     })
                 }
                 None => releases.push(r),
