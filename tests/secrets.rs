@@ -643,3 +643,20 @@ fn kms_keys_interop_through_moto_with_and_without_context() {
     out.assert_stderr_contains(&["no key could decrypt", &format!("kms {arn}")]);
     out.assert_never_printed(&["kms-SECRET"]);
 }
+
+#[test]
+fn demo_workspace_secrets_decrypt_byte_identical_to_sops() {
+    // Regression: hex-looking strings starting with a digit were quoted.
+    let t = tempdir();
+    let d = t.path();
+    let src = crate::support::harness::repo_root().join("secrets");
+    let key = src.join("demo.agekey");
+    for name in ["jupyter.yaml", "naas.yaml"] {
+        std::fs::copy(src.join(name), d.join(name)).unwrap();
+        let env = keyenv(&key);
+        let by_sops = sops_ok(d, &["decrypt", name], &env);
+        let out = berth_run(d, &["secrets", "decrypt", name], &env);
+        out.assert_code(0);
+        assert_eq!(out.stdout(), by_sops, "{name}");
+    }
+}
