@@ -660,3 +660,79 @@ fn demo_workspace_secrets_decrypt_byte_identical_to_sops() {
         assert_eq!(out.stdout(), by_sops, "{name}");
     }
 }
+
+#[test]
+fn edit_interrupted_by_ctrl_c_leaves_original_and_no_temp() {
+    use std::os::unix::process::CommandExt;
+    let t = tempdir();
+    let d = t.path();
+    let tmp = d.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let k = age_keys(d, 1);
+    std::fs::write(d.join("s.yaml"), PLAIN).unwrap();
+    std::fs::write(
+        d.join("e.yaml"),
+        sops_ok(d, &["encrypt", "--age", &k.recipients[0], "s.yaml"], &[]),
+    )
+    .unwrap();
+    let original = std::fs::read(d.join("e.yaml")).unwrap();
+    // The "editor" changes the text, then Ctrl-C hits the whole process group
+    // (as a terminal does) while it is still open.
+    let editor = editor_script(
+        d,
+        "ctrlc.sh",
+        "sed -i 's/hunter2-SECRET/changed-SECRET/' \"$1\"\nkill -INT -$(cut -d' ' -f5 /proc/$$/stat)\nsleep 1",
+    );
+    let mut run = berth(d)
+        .args(["secrets", "edit", "e.yaml"])
+        .env("SOPS_AGE_KEY_FILE", &k.files[0])
+        .env("TMPDIR", &tmp)
+        .env("EDITOR", editor);
+    run.command().process_group(0);
+    let out = run.output();
+    out.assert_code(1);
+    out.assert_stderr_contains(&["e.yaml"]);
+    out.assert_never_printed(&["hunter2", "changed-SECRET"]);
+    assert_eq!(std::fs::read(d.join("e.yaml")).unwrap(), original);
+    assert!(
+        leftover_temp(&tmp).is_empty(),
+        "temp left: {:?}",
+        leftover_temp(&tmp)
+    );
+}
+
+#[test]
+fn decrypt_values_works_inside_a_tokio_runtime_with_kms() {
+    // The render path calls decrypt_values from async code; KMS needs its own runtime.
+    let kms = MotoKms::start();
+    let arn = kms.create_key();
+    let t = tempdir();
+    let d = t.path();
+    std::fs::write(
+        d.join("s.yaml"),
+        "db:\n    password: kms-SECRET\n    port: 5432\n",
+    )
+    .unwrap();
+    let env = kms.env();
+    std::fs::write(
+        d.join("e.yaml"),
+        sops_ok(d, &["encrypt", "--kms", &arn, "s.yaml"], &env),
+    )
+    .unwrap();
+    for (k, v) in &env {
+        std::env::set_var(k, v);
+    }
+    let path = d.join("e.yaml");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let values = rt
+        .block_on(async { berth::secrets::decrypt_values(&path) })
+        .unwrap();
+    assert_eq!(values["db"]["password"], "kms-SECRET");
+    assert_eq!(values["db"]["port"], 5432);
+    // And outside any runtime.
+    let values = berth::secrets::decrypt_values(&path).unwrap();
+    assert_eq!(values["db"]["password"], "kms-SECRET");
+}
