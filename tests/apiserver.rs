@@ -328,6 +328,19 @@ fn list_filters_by_label_and_field_selectors_across_namespaces() {
                 "{sel}"
             );
         }
+        let meta = all
+            .list_metadata(&ListParams::default().labels("app=web"))
+            .await
+            .expect("metadata list");
+        assert_eq!(
+            meta.items
+                .iter()
+                .map(|m| m.metadata.name.clone().expect("name"))
+                .collect::<Vec<_>>(),
+            ["a", "c"]
+        );
+        let one = one_ns_meta(&client).await;
+        assert_eq!(one.metadata.labels.expect("labels")["app"], "web");
         let by_name = all
             .list(&ListParams::default().fields("metadata.name=c"))
             .await
@@ -349,7 +362,27 @@ fn list_filters_by_label_and_field_selectors_across_namespaces() {
             .await
             .expect("page 2");
         assert_eq!(names(rest), ["d"]);
+        // a page ending at a namespace boundary continues in the next namespace
+        let page = all
+            .list(&ListParams::default().limit(2))
+            .await
+            .expect("page");
+        let token = page.metadata.continue_.clone().expect("continue token");
+        assert_eq!(names(page), ["a", "b"]);
+        let rest = all
+            .list(&ListParams::default().limit(2).continue_token(&token))
+            .await
+            .expect("page 2");
+        assert!(
+            rest.metadata.continue_.is_none() || rest.metadata.continue_.as_deref() == Some("")
+        );
+        assert_eq!(names(rest), ["c", "d"]);
     });
+}
+
+async fn one_ns_meta(client: &kube::Client) -> kube::core::PartialObjectMeta<ConfigMap> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "other");
+    api.get_metadata("c").await.expect("metadata get")
 }
 
 #[test]
@@ -460,6 +493,7 @@ fn server_side_apply_tracks_managers_conflicts_force_and_removal() {
             .managed_fields
             .expect("mf")
             .iter()
+            .filter(|m| m.subresource.as_deref() != Some("status"))
             .filter_map(|m| m.manager.clone())
             .collect();
         assert_eq!(
@@ -662,6 +696,20 @@ fn controller_reports_readiness_after_delay_or_never() {
             start.elapsed() >= Duration::from_millis(300),
             "ready only after the delay"
         );
+        let mf = deploys
+            .get("web")
+            .await
+            .expect("get")
+            .metadata
+            .managed_fields
+            .expect("managedFields");
+        assert!(
+            mf.iter()
+                .any(|m| m.manager.as_deref() == Some("kube-controller-manager")
+                    && m.subresource.as_deref() == Some("status")
+                    && m.operation.as_deref() == Some("Update")),
+            "{mf:?}"
+        );
 
         let jobs: Api<DynamicObject> = Api::namespaced_with(
             client.clone(),
@@ -846,21 +894,50 @@ fn watch_streams_changes() {
             }
         }
         assert_eq!(seen, ["ADDED after", "DELETED before"]);
-        // kube's watcher (list + watch) sees the objects too
-        let objs: Vec<ConfigMap> =
-            kube::runtime::watcher(cms.clone(), kube::runtime::watcher::Config::default())
-                .take(1)
-                .try_collect::<Vec<_>>()
-                .await
-                .expect("watcher")
-                .into_iter()
-                .filter_map(|e| match e {
-                    kube::runtime::watcher::Event::InitApply(o)
-                    | kube::runtime::watcher::Event::Apply(o) => Some(o),
-                    _ => None,
-                })
-                .collect();
-        let _ = objs;
+        // kube's watcher (list, then watch from the list's resourceVersion) sees
+        // the current objects, then a change made afterwards
+        use kube::runtime::watcher::Event as WEvent;
+        let mut w =
+            kube::runtime::watcher(cms.clone(), kube::runtime::watcher::Config::default()).boxed();
+        let mut initial = Vec::new();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), w.try_next()).await {
+                Ok(Ok(Some(WEvent::InitApply(o)))) => initial.push(o.metadata.name.expect("name")),
+                Ok(Ok(Some(WEvent::InitDone))) => break,
+                Ok(Ok(Some(_))) => {}
+                other => panic!("watcher ended: {other:?}"),
+            }
+        }
+        initial.sort();
+        assert_eq!(initial, ["after", "unlabelled"]);
+        // and the metadata-only watcher gets PartialObjectMetadata
+        let meta_api: Api<kube::core::PartialObjectMeta<ConfigMap>> =
+            Api::namespaced(client.clone(), "default");
+        let mut mw =
+            kube::runtime::watcher(meta_api, kube::runtime::watcher::Config::default()).boxed();
+        let mut names = Vec::new();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), mw.try_next()).await {
+                Ok(Ok(Some(WEvent::InitApply(o)))) => names.push(o.metadata.name.expect("name")),
+                Ok(Ok(Some(WEvent::InitDone))) => break,
+                Ok(Ok(Some(_))) => {}
+                other => panic!("metadata watcher ended: {other:?}"),
+            }
+        }
+        names.sort();
+        assert_eq!(names, ["after", "unlabelled"]);
+        cms.create(&PostParams::default(), &cm("later", json!({})))
+            .await
+            .expect("create");
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), w.try_next()).await {
+                Ok(Ok(Some(WEvent::Apply(o)))) if o.metadata.name.as_deref() == Some("later") => {
+                    break
+                }
+                Ok(Ok(Some(_))) => {}
+                other => panic!("watcher ended: {other:?}"),
+            }
+        }
     });
 }
 
@@ -974,7 +1051,6 @@ fn faults_answer_errors_retry_after_latency_drops_and_conflicts() {
             "dropped request logged"
         );
     });
-    let _ = raw_http;
 }
 
 #[test]
@@ -987,5 +1063,453 @@ fn serves_http2_prior_knowledge_and_keep_alive() {
         for _ in 0..20 {
             client.apiserver_version().await.expect("version");
         }
+    });
+}
+
+/// The standalone server (`examples/test-apiserver.rs`), built by
+/// `cargo test --all-targets`, running for one test.
+struct Standalone {
+    child: std::process::Child,
+    kubeconfig: std::path::PathBuf,
+}
+
+impl Standalone {
+    fn start(dir: &std::path::Path, extra: &[&str]) -> Standalone {
+        use std::io::BufRead;
+        let test_exe = std::env::current_exe().expect("test executable path");
+        // target/<profile>/deps/tests-<hash> → target/<profile>/examples/test-apiserver
+        let bin = test_exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .map(|profile| {
+                profile
+                    .join("examples")
+                    .join(format!("test-apiserver{}", std::env::consts::EXE_SUFFIX))
+            })
+            .expect("target directory layout");
+        assert!(
+            bin.is_file(),
+            "the standalone test API server is not built at {}: run `cargo test --all-targets` \
+             (scripts/test does) or `cargo build --example test-apiserver`",
+            bin.display()
+        );
+        let kubeconfig = dir.join("kubeconfig");
+        let mut child = std::process::Command::new(&bin)
+            .args(["--port", "0", "--kubeconfig-out"])
+            .arg(&kubeconfig)
+            .args(["--ready-delay-ms", "100"])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("spawn the standalone test API server");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the ready line");
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "the standalone server did not say ready"
+        );
+        Standalone { child, kubeconfig }
+    }
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Kubectl<'a> {
+    bin: std::path::PathBuf,
+    dir: &'a std::path::Path,
+    kubeconfig: &'a std::path::Path,
+}
+
+impl Kubectl<'_> {
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let mut cmd = std::process::Command::new(&self.bin);
+        crate::support::harness::clean_env(&mut cmd, self.dir);
+        let out = cmd
+            .env("KUBECONFIG", self.kubeconfig)
+            .current_dir(self.dir)
+            .args(args)
+            .output()
+            .expect("run kubectl");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+    /// Run and require `code`; returns stdout.
+    fn expect(&self, code: i32, args: &[&str]) -> String {
+        let (got, out, err) = self.run(args);
+        assert_eq!(
+            got,
+            code,
+            "kubectl {} exited {got}, wanted {code}\n--- stdout ---\n{out}\n--- stderr ---\n{err}",
+            args.join(" ")
+        );
+        out
+    }
+}
+
+const KUBECTL_APP: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+data:
+  greeting: hello
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+    targetPort: 80
+";
+
+#[test]
+fn kubectl_conformance_against_the_standalone_server() {
+    let kubectl_bin = crate::support::harness::require_tool("kubectl");
+    let tmp = crate::support::harness::tempdir();
+    let server = Standalone::start(tmp.path(), &[]);
+    let k = Kubectl {
+        bin: kubectl_bin,
+        dir: tmp.path(),
+        kubeconfig: &server.kubeconfig,
+    };
+    std::fs::write(tmp.path().join("app.yaml"), KUBECTL_APP).expect("write manifest");
+
+    let ns = k.expect(0, &["get", "ns"]);
+    assert!(ns.contains("default") && ns.contains("Active"), "{ns}");
+
+    let applied = k.expect(0, &["apply", "--server-side", "-f", "app.yaml"]);
+    for what in [
+        "configmap/web-config serverside-applied",
+        "deployment.apps/web serverside-applied",
+        "service/web serverside-applied",
+    ] {
+        assert!(applied.contains(what), "{applied}");
+    }
+
+    let listed: Value =
+        serde_json::from_str(&k.expect(0, &["get", "deployment,service,configmap", "-o", "json"]))
+            .expect("json");
+    let items = listed["items"].as_array().expect("items");
+    let find = |kind: &str, name: &str| {
+        items
+            .iter()
+            .find(|i| i["kind"] == kind && i["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("{kind}/{name} missing from {listed}"))
+    };
+    assert_eq!(find("Deployment", "web")["spec"]["replicas"], 2);
+    assert!(find("Service", "web")["spec"]["clusterIP"]
+        .as_str()
+        .is_some_and(|ip| ip.starts_with("10.")));
+    assert_eq!(find("ConfigMap", "web-config")["data"]["greeting"], "hello");
+
+    // watch-based commands see the controller make the deployment ready
+    k.expect(0, &["rollout", "status", "deployment/web", "--timeout=20s"]);
+    k.expect(
+        0,
+        &[
+            "wait",
+            "--for=condition=Available",
+            "deployment/web",
+            "--timeout=20s",
+        ],
+    );
+
+    assert!(k
+        .expect(0, &["scale", "deployment", "web", "--replicas=3"])
+        .contains("deployment.apps/web scaled"));
+    let d: Value = serde_json::from_str(&k.expect(
+        0,
+        &[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            "json",
+            "--show-managed-fields",
+        ],
+    ))
+    .expect("json");
+    assert_eq!(d["spec"]["replicas"], 3);
+    let scale_entry = d["metadata"]["managedFields"]
+        .as_array()
+        .expect("managedFields")
+        .iter()
+        .find(|m| m["subresource"] == "scale")
+        .expect("scale manager recorded");
+    assert_eq!(
+        scale_entry["fieldsV1"],
+        json!({"f:spec": {"f:replicas": {}}})
+    );
+
+    // the manifest says 2, the cluster 3: diff exits 1 and shows it
+    let (code, out, err) = k.run(&["diff", "-f", "app.yaml"]);
+    assert_eq!(code, 1, "kubectl diff: 1 means differences\n{out}\n{err}");
+    assert!(
+        out.contains("-  replicas: 3") && out.contains("+  replicas: 2"),
+        "{out}"
+    );
+
+    // re-applying conflicts with the scale; forcing takes the field back
+    let (code, _, err) = k.run(&["apply", "--server-side", "-f", "app.yaml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Apply failed with 1 conflict: conflict with \"kubectl\" with subresource \"scale\" using apps/v1: .spec.replicas"), "{err}");
+    k.expect(
+        0,
+        &[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            "app.yaml",
+        ],
+    );
+    let d: Value = serde_json::from_str(&k.expect(0, &["get", "deployment", "web", "-o", "json"]))
+        .expect("json");
+    assert_eq!(d["spec"]["replicas"], 2);
+
+    let deleted = k.expect(0, &["delete", "-f", "app.yaml"]);
+    assert!(
+        deleted.contains("deployment.apps \"web\" deleted"),
+        "{deleted}"
+    );
+    let (code, _, err) = k.run(&["get", "configmap", "web-config"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("configmaps \"web-config\" not found"), "{err}");
+}
+
+#[test]
+fn decoding_and_validation_errors_match_the_real_server() {
+    let server = TestApiServer::start();
+    block_on(async {
+        let client = client(&server).await;
+        let apply = |api_version: &str, kind: &str, body: Value| {
+            let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(
+                api_version.split_once('/').map_or("", |(g, _)| g),
+                api_version.rsplit('/').next().unwrap_or(api_version),
+                kind,
+            ));
+            let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
+            let name = body["metadata"]["name"].as_str().unwrap_or("x").to_string();
+            async move {
+                api.patch(&name, &PatchParams::apply("berth"), &Patch::Apply(body))
+                    .await
+            }
+        };
+        let e = api_err(
+            apply(
+                "v1",
+                "ConfigMap",
+                json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "n"}, "data": {"port": 8080}}),
+            )
+            .await
+            .unwrap_err(),
+        );
+        assert_eq!((e.code, e.reason.as_str()), (400, "BadRequest"));
+        assert!(
+            e.message.contains("cannot unmarshal number"),
+            "{}",
+            e.message
+        );
+        let e = api_err(
+            apply(
+                "v1",
+                "ConfigMap",
+                json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "l", "labels": {"a": "not valid!"}}}),
+            )
+            .await
+            .unwrap_err(),
+        );
+        assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"));
+        let e = api_err(
+            apply(
+                "v1",
+                "Secret",
+                json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "s"}, "data": {"k": "not base64!"}}),
+            )
+            .await
+            .unwrap_err(),
+        );
+        assert_eq!(e.code, 400);
+        let mut d = deployment("web", 1, "a:1");
+        d["spec"]["template"]["metadata"]["labels"] = json!({"app": "other"});
+        let e = api_err(apply("apps/v1", "Deployment", d).await.unwrap_err());
+        assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"));
+        assert!(
+            e.message
+                .contains("`selector` does not match template `labels`"),
+            "{}",
+            e.message
+        );
+        let s = apply(
+            "v1",
+            "Secret",
+            json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "ok"}, "stringData": {"password": "hunter2"}}),
+        )
+        .await
+        .expect("stringData accepted");
+        assert_eq!(s.data["data"]["password"], "aHVudGVyMg==");
+        assert_eq!(s.data["type"], "Opaque");
+        assert!(s.data.get("stringData").is_none());
+    });
+}
+
+#[test]
+fn standalone_fault_flags_reach_kubectl() {
+    let kubectl_bin = crate::support::harness::require_tool("kubectl");
+    let tmp = crate::support::harness::tempdir();
+    let server = Standalone::start(
+        tmp.path(),
+        &[
+            "--fail",
+            "GET:/api/v1/namespaces:500:1",
+            "--conflict",
+            "PATCH:/configmaps/c:1",
+            "--never-ready",
+        ],
+    );
+    let k = Kubectl {
+        bin: kubectl_bin,
+        dir: tmp.path(),
+        kubeconfig: &server.kubeconfig,
+    };
+    let (code, _, err) = k.run(&["get", "ns"]);
+    assert_eq!(code, 1, "the injected 500 reaches kubectl: {err}");
+    assert!(
+        err.contains("InternalError") || err.contains("injected fault"),
+        "{err}"
+    );
+    k.expect(0, &["get", "ns"]);
+    std::fs::write(
+        tmp.path().join("c.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n",
+    )
+    .expect("write");
+    let (code, _, err) = k.run(&["apply", "--server-side", "-f", "c.yaml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("Conflict") || err.contains("the object has been modified"),
+        "{err}"
+    );
+    k.expect(0, &["apply", "--server-side", "-f", "c.yaml"]);
+    std::fs::write(tmp.path().join("app.yaml"), KUBECTL_APP).expect("write manifest");
+    k.expect(0, &["apply", "--server-side", "-f", "app.yaml"]);
+    let (code, _, err) = k.run(&["rollout", "status", "deployment/web", "--timeout=2s"]);
+    assert_eq!(code, 1, "--never-ready keeps the rollout waiting: {err}");
+}
+
+#[test]
+fn immutable_fields_are_refused_like_the_real_server() {
+    let server = TestApiServer::start();
+    block_on(async {
+        let client = client(&server).await;
+        let jobs: Api<DynamicObject> = Api::namespaced_with(
+            client.clone(),
+            "default",
+            &ApiResource::from_gvk(&GroupVersionKind::gvk("batch", "v1", "Job")),
+        );
+        let job = |image: &str| {
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "m", "image": image}]}}}})
+        };
+        jobs.patch(
+            "migrate",
+            &PatchParams::apply("berth"),
+            &Patch::Apply(job("m:1")),
+        )
+        .await
+        .expect("job");
+        let e = api_err(
+            jobs.patch(
+                "migrate",
+                &PatchParams::apply("berth"),
+                &Patch::Apply(job("m:2")),
+            )
+            .await
+            .unwrap_err(),
+        );
+        assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"));
+        assert!(
+            e.message
+                .starts_with("Job.batch \"migrate\" is invalid: spec.template: Invalid value:"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.ends_with("field is immutable"), "{}", e.message);
+
+        let deploys: Api<Deployment> = Api::namespaced(client.clone(), "default");
+        deploys
+            .patch(
+                "web",
+                &PatchParams::apply("berth"),
+                &Patch::Apply(deployment("web", 1, "a:1")),
+            )
+            .await
+            .expect("apply");
+        let mut moved = deployment("web", 1, "a:1");
+        moved["spec"]["selector"]["matchLabels"]["extra"] = json!("x");
+        moved["spec"]["template"]["metadata"]["labels"]["extra"] = json!("x");
+        let e = api_err(
+            deploys
+                .patch("web", &PatchParams::apply("berth"), &Patch::Apply(moved))
+                .await
+                .unwrap_err(),
+        );
+        assert!(
+            e.message
+                .starts_with("Deployment.apps \"web\" is invalid: spec.selector"),
+            "{}",
+            e.message
+        );
+
+        let svcs: Api<Service> = Api::namespaced(client.clone(), "default");
+        let lb = svcs.patch("lb", &PatchParams::apply("berth"), &Patch::Apply(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "lb"}, "spec": {"type": "LoadBalancer", "ports": [{"port": 443}]}}))).await.expect("lb");
+        assert!(lb.spec.expect("spec").cluster_ip.is_some());
+        let lb = svcs.get("lb").await.expect("get");
+        assert!(
+            lb.status
+                .and_then(|s| s.load_balancer)
+                .and_then(|l| l.ingress)
+                .is_some_and(|i| !i.is_empty()),
+            "LoadBalancer services get an ingress address"
+        );
     });
 }

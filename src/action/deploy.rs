@@ -11,21 +11,36 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use base64::Engine as _;
 use futures::{stream, StreamExt as _};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::cluster::{discovery, ApplyOptions, Cluster, ClusterError, ResourceInfo};
-use crate::diff::{self, Action, ObjectDiff, Summary};
+use crate::action::render::{render, RenderRequest, Rendered, RenderedRelease};
+use crate::action::Exit;
+use crate::cli::{ApplyArgs, ClusterArgs, DeployArgs, DiffDisplayArgs, GlobalArgs};
+use crate::cluster::{
+    discovery, ApplyOptions, Cluster, ClusterError, ConnectOptions, ResourceInfo,
+};
+use crate::diff::{self, render_object, Action, ObjectDiff, RenderOptions, Summary};
+use crate::git::GitInfo;
 use crate::manifest::order::install_rank;
 use crate::manifest::{Object, ObjectRef};
-use crate::ui::progress::ReleaseProgress;
+use crate::release::{
+    decode as decode_record, default_holder, Record, RecordMeta, Releases, DATA_KEY, SECRET_TYPE,
+};
+use crate::ui::progress::{Progress, ReleaseProgress};
+use crate::ui::Ui;
+use crate::workspace::Workspace;
 
 /// Label naming the release an object belongs to.
 pub const RELEASE_LABEL: &str = "berth.deploy/release";
 
-/// How many requests are in flight at once.
+/// How many requests of one release are in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// How many releases are diffed at once.
+const RELEASES_IN_FLIGHT: usize = 4;
 
 /// One release as the engine sees it: its objects (install order) and the
 /// inventory of its previous deployed revision (what may be pruned).
@@ -245,11 +260,14 @@ pub async fn diff_releases(
     }
     let live = Arc::new(live);
 
-    let mut out = Vec::new();
-    for t in targets {
-        out.push(diff_one(cluster, settings, t, &resources, &existing_ns, &live).await?);
-    }
-    Ok(out)
+    // Several releases at once (each keeps `concurrency` requests in flight),
+    // results in plan order.
+    let diffs: Vec<anyhow::Result<ReleaseDiff>> = stream::iter(targets)
+        .map(|t| diff_one(cluster, settings, t, &resources, &existing_ns, &live))
+        .buffered(RELEASES_IN_FLIGHT)
+        .collect()
+        .await;
+    diffs.into_iter().collect()
 }
 
 async fn diff_one(
@@ -608,13 +626,665 @@ pub async fn apply_release(
     Ok(counts)
 }
 
+// ---------------------------------------------------------------------------
+// The commands: what `diff` and `deploy` share before any write (prepare),
+// then the deploy itself.
+
+/// A tokio runtime for one command.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Connect to the cluster as kubectl would.
+pub(crate) async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
+    // kube (ring) and the AWS SDK (aws-lc-rs) both bring a rustls provider;
+    // choose ring explicitly (an Err only means one is already installed).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(Cluster::connect(&ConnectOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+    })
+    .await?)
+}
+
+/// Rendered releases, their records and their diffs against the cluster.
+pub(crate) struct Prepared {
+    pub rendered: Rendered,
+    pub cluster: Cluster,
+    pub releases: Releases,
+    /// Newest deployed record per rendered release (same order).
+    pub current: Vec<Option<Record>>,
+    pub diffs: Vec<ReleaseDiff>,
+}
+
+/// Plan, connect, guard the context, read the records, render, diff.
+pub(crate) async fn prepare(
+    global: &GlobalArgs,
+    profiles: &[String],
+    values: &crate::cli::ValueArgs,
+    cluster_args: &ClusterArgs,
+) -> anyhow::Result<Prepared> {
+    let workspace = Workspace::discover(global.workspace.as_deref())?;
+    let plan = workspace.plan(profiles)?;
+    let cluster = connect(cluster_args).await?;
+    if let Some(want) = &plan.context {
+        if want != cluster.context() {
+            anyhow::bail!(
+                "profile(s) {} deploy to kube-context {want:?}, but the current context is {:?}: pass --context {want} (or switch context)",
+                plan.profiles.join(","),
+                cluster.context()
+            );
+        }
+    }
+    let releases = Releases::new(
+        cluster.client(),
+        workspace.settings.history_limit,
+        Duration::from_secs(workspace.settings.lease_seconds),
+        default_holder(),
+    );
+    // Records: the base of the diff (inventory) and the next revision numbers,
+    // read with one LIST per namespace for all its releases.
+    let namespaces: BTreeSet<String> = plan
+        .releases
+        .iter()
+        .map(|r| {
+            cluster_args
+                .namespace
+                .clone()
+                .unwrap_or_else(|| r.namespace.clone())
+        })
+        .collect();
+    let records = read_records(&cluster, &namespaces).await?;
+    let mut revisions = BTreeMap::new();
+    let mut current_by_release = HashMap::new();
+    for r in &plan.releases {
+        let ns = cluster_args.namespace.as_deref().unwrap_or(&r.namespace);
+        let history = records
+            .get(&(ns.to_string(), r.name.clone()))
+            .cloned()
+            .unwrap_or_default();
+        let next = history.iter().map(|h| h.revision).max().unwrap_or(0) + 1;
+        revisions.insert(r.name.clone(), next);
+        let current = history
+            .into_iter()
+            .filter(|h| h.status == crate::release::Status::Deployed)
+            .max_by_key(|h| h.revision);
+        current_by_release.insert(r.name.clone(), current);
+    }
+    let rendered = render(&RenderRequest {
+        workspace: global.workspace.as_deref(),
+        profiles,
+        values,
+        namespace: cluster_args.namespace.as_deref(),
+        revisions: &revisions,
+    })?;
+    let current: Vec<Option<Record>> = rendered
+        .releases
+        .iter()
+        .map(|r| current_by_release.remove(&r.name).flatten())
+        .collect();
+    let targets: Vec<ReleaseTarget> = rendered
+        .releases
+        .iter()
+        .zip(&current)
+        .map(|(r, c)| ReleaseTarget {
+            name: r.name.clone(),
+            namespace: r.namespace.clone(),
+            objects: r.objects.clone(),
+            inventory: c.as_ref().map(|c| c.inventory.clone()).unwrap_or_default(),
+        })
+        .collect();
+    let diffs = diff_releases(
+        &cluster,
+        &DiffSettings {
+            field_manager: rendered.workspace.settings.field_manager.clone(),
+            concurrency: DEFAULT_CONCURRENCY,
+        },
+        &targets,
+    )
+    .await?;
+    Ok(Prepared {
+        rendered,
+        cluster,
+        releases,
+        current,
+        diffs,
+    })
+}
+
+/// Every release record in `namespaces`, by (namespace, release): one LIST of
+/// Secrets labelled `owner=berth` per namespace.
+async fn read_records(
+    cluster: &Cluster,
+    namespaces: &BTreeSet<String>,
+) -> anyhow::Result<HashMap<(String, String), Vec<Record>>> {
+    let secrets = cluster.resolve("v1", "Secret").await?;
+    let mut out: HashMap<(String, String), Vec<Record>> = HashMap::new();
+    for ns in namespaces {
+        let items = cluster
+            .list(&secrets, Some(ns), Some("owner=berth"))
+            .await
+            .with_context(|| format!("cannot read the release records in namespace {ns}"))?;
+        for item in items {
+            if item.get("type").and_then(Value::as_str) != Some(SECRET_TYPE) {
+                continue;
+            }
+            let name = item
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let data = item
+                .pointer(&format!("/data/{DATA_KEY}"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .with_context(|| format!("release record {ns}/{name} is not valid base64"))?;
+            let record = decode_record(&bytes)
+                .with_context(|| format!("cannot read release record {ns}/{name}"))?;
+            out.entry((ns.clone(), record.release.clone()))
+                .or_default()
+                .push(record);
+        }
+    }
+    Ok(out)
+}
+
+/// Print the diffs as text (changed objects and a summary line) to `out`.
+pub(crate) fn print_diffs(
+    ui: &Ui,
+    diffs: &[ReleaseDiff],
+    display: &DiffDisplayArgs,
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<Summary> {
+    let opts = RenderOptions {
+        color,
+        show_secrets: display.show_secrets,
+        context_lines: display.context_lines,
+    };
+    let mut total = Summary::default();
+    for d in diffs {
+        total.merge(d.summary);
+        for e in &d.entries {
+            if e.diff.action == Action::Unchanged {
+                ui.detail(format!("= {} (unchanged)", e.diff.object));
+                continue;
+            }
+            out.write_all(render_object(&e.diff, &opts).as_bytes())?;
+        }
+    }
+    if total.has_changes() {
+        writeln!(out, "{total}")?;
+    } else {
+        writeln!(out, "No changes: {} object(s) up to date.", total.unchanged)?;
+    }
+    Ok(total)
+}
+
+/// `deploy` refuses a dirty tree under CI unless `--allow-dirty`.
+fn check_dirty(git: &GitInfo, allow_dirty: bool) -> anyhow::Result<()> {
+    let ci = std::env::var("CI")
+        .map(|v| !v.is_empty() && v != "false" && v != "0")
+        .unwrap_or(false);
+    match dirty_refusal(ci, git, allow_dirty) {
+        Some(msg) => Err(anyhow::anyhow!(msg)),
+        None => Ok(()),
+    }
+}
+
+/// The refusal message for a dirty tree under CI, naming up to five paths.
+fn dirty_refusal(ci: bool, git: &GitInfo, allow_dirty: bool) -> Option<String> {
+    if !ci || !git.dirty || allow_dirty {
+        return None;
+    }
+    let mut paths: Vec<String> = git
+        .dirty_paths
+        .iter()
+        .take(5)
+        .map(|p| p.display().to_string())
+        .collect();
+    if git.dirty_paths.len() > 5 {
+        paths.push(format!("and {} more", git.dirty_paths.len() - 5));
+    }
+    Some(format!(
+        "refusing to deploy from a dirty git tree with CI set: {} (commit them, or pass --allow-dirty)",
+        paths.join(", ")
+    ))
+}
+
+/// Parse `--timeout`: `300`, `300s`, `5m`, `1h`, `1m30s`.
+pub fn parse_timeout(text: &str) -> anyhow::Result<Duration> {
+    let t = text.trim();
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num
+            .parse()
+            .map_err(|_| anyhow::anyhow!("invalid --timeout {text:?}: use e.g. 300s, 5m, 1h"))?;
+        num.clear();
+        total += match c {
+            's' => n,
+            'm' => n * 60,
+            'h' => n * 3600,
+            _ => anyhow::bail!("invalid --timeout {text:?}: use e.g. 300s, 5m, 1h"),
+        };
+    }
+    if !num.is_empty() || t.is_empty() {
+        anyhow::bail!("invalid --timeout {text:?}: use e.g. 300s, 5m, 1h");
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// The apply settings of `ApplyArgs`.
+pub fn apply_settings(args: &ApplyArgs, field_manager: &str) -> anyhow::Result<ApplySettings> {
+    Ok(ApplySettings {
+        field_manager: field_manager.to_string(),
+        force_conflicts: args.force_conflicts,
+        prune: !args.no_prune,
+        wait: if args.no_wait {
+            None
+        } else {
+            Some(parse_timeout(&args.timeout)?)
+        },
+        concurrency: DEFAULT_CONCURRENCY,
+        poll: Duration::from_millis(250),
+    })
+}
+
+/// The outcome of one release in a deploy (the JSON summary row).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseOutcome {
+    pub release: String,
+    pub namespace: String,
+    /// The revision recorded (the current one when unchanged; absent when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u32>,
+    /// `deployed`, `unchanged`, `failed`, `skipped` or `dry-run`.
+    pub status: &'static str,
+    pub changes: Summary,
+    pub counts: ApplyCounts,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The JSON document of `deploy --output json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeployJson<'a> {
+    context: &'a str,
+    profiles: &'a [String],
+    changes: bool,
+    summary: Summary,
+    releases: &'a [ReleaseOutcome],
+}
+
+struct DeployOne<'a> {
+    cluster: &'a Cluster,
+    releases: &'a Releases,
+    settings: &'a ApplySettings,
+    ui: &'a Ui,
+    progress: &'a Progress,
+    git: &'a GitInfo,
+    /// `--atomic`: roll a failed release back to its previous deployed revision.
+    atomic: bool,
+}
+
+impl DeployOne<'_> {
+    /// Deploy one release: namespace, lease and pending record, apply, record.
+    async fn run(
+        &self,
+        rr: &RenderedRelease,
+        diff: &ReleaseDiff,
+        current: Option<&Record>,
+    ) -> anyhow::Result<ReleaseOutcome> {
+        let started = Instant::now();
+        let manifest = rr.manifest();
+        let record_current = current.is_some_and(|c| c.manifest == manifest);
+        let mut outcome = ReleaseOutcome {
+            release: rr.name.clone(),
+            namespace: rr.namespace.clone(),
+            revision: current.map(|c| c.revision),
+            status: "unchanged",
+            changes: diff.summary,
+            counts: ApplyCounts {
+                unchanged: diff.summary.unchanged,
+                ..Default::default()
+            },
+            duration_ms: 0,
+            error: None,
+        };
+        if !diff.summary.has_changes() && record_current {
+            return Ok(outcome);
+        }
+        let steps = diff.entries.len() as u64;
+        let progress = self.progress.release(&rr.name, steps);
+        // The release namespace must exist before its records can; it is
+        // created here, not by the apply below.
+        let mut diff = diff.clone();
+        let mut implicit_created = 0;
+        for e in diff.entries.iter().filter(|e| e.implicit) {
+            if let (Some(res), Some(body)) = (&e.resource, &e.desired) {
+                self.cluster
+                    .apply(
+                        res,
+                        body,
+                        &ApplyOptions {
+                            field_manager: self.settings.field_manager.clone(),
+                            force: false,
+                            dry_run: false,
+                        },
+                    )
+                    .await
+                    .with_context(|| format!("cannot create namespace {}", rr.namespace))?;
+                progress.step(&format!("created {}", e.diff.object));
+                implicit_created += 1;
+            }
+        }
+        diff.entries.retain(|e| !e.implicit);
+        let diff = &diff;
+        let tx = self
+            .releases
+            .begin(
+                &rr.namespace,
+                &rr.name,
+                RecordMeta {
+                    profile: rr.profile.clone(),
+                    chart_name: rr.chart_name.clone(),
+                    chart_version: rr.chart_version.clone(),
+                    git: self.git.clone(),
+                    description: "deploy".into(),
+                },
+            )
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot start deploying release {}/{}",
+                    rr.namespace, rr.name
+                )
+            })?;
+        if let Some(msg) = &tx.took_over {
+            self.ui.warn(msg);
+        }
+        // Name the objects about to be applied on the pending record, so a
+        // deploy killed mid-apply leaves them findable (release helper's hook).
+        if let Err(e) = tx.set_intended(manifest.clone(), diff.inventory()).await {
+            self.ui.warn(format!("release {}: {e}", rr.name));
+        }
+        outcome.revision = Some(tx.revision);
+        let applied = tx
+            .hold(apply_release(self.cluster, self.settings, diff, &progress))
+            .await;
+        let applied = match applied {
+            Ok(r) => r,
+            Err(e) => Err(anyhow::Error::new(e)),
+        };
+        outcome.duration_ms = started.elapsed().as_millis() as u64;
+        match applied {
+            Ok(mut counts) => {
+                counts.created += implicit_created;
+                outcome.counts = counts;
+                let revision = tx.revision;
+                tx.succeed(manifest, diff.inventory())
+                    .await
+                    .with_context(|| format!("cannot record revision {revision} of {}", rr.name))?;
+                outcome.status = "deployed";
+                progress.finish(&format!(
+                    "revision {revision} deployed ({} created, {} configured, {} pruned)",
+                    counts.created, counts.configured, counts.pruned
+                ));
+                Ok(outcome)
+            }
+            Err(err) => {
+                let message = format!("{err:#}");
+                progress.fail(&format!("failed: {message}"));
+                // Remember everything this attempt may have created, so a
+                // later deploy can prune it.
+                let mut inventory = diff.inventory();
+                for r in current.map(|c| c.inventory.as_slice()).unwrap_or_default() {
+                    if !inventory.contains(r) {
+                        inventory.push(r.clone());
+                    }
+                }
+                let failed_revision = tx.revision;
+                if let Err(e) = tx.fail(&message, manifest, inventory).await {
+                    self.ui.warn(format!(
+                        "could not record the failure of {}: {e} (its lease expires on its own)",
+                        rr.name
+                    ));
+                }
+                if self.atomic {
+                    // --atomic: restore the previous deployed revision (release helper's hook).
+                    return Err(crate::action::rollback::atomic_rollback(
+                        self.ui,
+                        self.cluster,
+                        self.releases,
+                        self.settings,
+                        &rr.namespace,
+                        &rr.name,
+                        failed_revision,
+                        current,
+                        err,
+                    )
+                    .await);
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
 /// Run `berth deploy`.
-pub fn run(
-    _ui: &crate::ui::Ui,
-    _global: &crate::cli::GlobalArgs,
-    _args: &crate::cli::DeployArgs,
-) -> anyhow::Result<crate::action::Exit> {
-    anyhow::bail!("`berth deploy` is not wired yet")
+pub fn run(ui: &Ui, global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<Exit> {
+    runtime()?.block_on(deploy(ui, global, args))
+}
+
+async fn deploy(ui: &Ui, global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<Exit> {
+    // Refuse a dirty tree under CI before touching the cluster.
+    let root = Workspace::discover(global.workspace.as_deref())?.root;
+    check_dirty(&GitInfo::discover(&root)?, args.allow_dirty)?;
+    parse_timeout(&args.apply.timeout)?;
+    let p = prepare(global, &args.profiles.profiles, &args.values, &args.cluster).await?;
+    check_dirty(&p.rendered.git, args.allow_dirty)?;
+    let settings = apply_settings(&args.apply, &p.rendered.workspace.settings.field_manager)?;
+
+    // The diff goes to stdout, or to stderr when stdout carries JSON.
+    let summary = if ui.json() {
+        print_diffs(
+            ui,
+            &p.diffs,
+            &args.display,
+            ui.color_stderr(),
+            &mut std::io::stderr(),
+        )?
+    } else {
+        print_diffs(
+            ui,
+            &p.diffs,
+            &args.display,
+            ui.color_stdout(),
+            &mut std::io::stdout(),
+        )?
+    };
+    let records_due = p
+        .rendered
+        .releases
+        .iter()
+        .zip(&p.current)
+        .any(|(r, c)| c.as_ref().is_none_or(|c| c.manifest != r.manifest()));
+    let finish = |outcomes: &[ReleaseOutcome]| -> anyhow::Result<Exit> {
+        if ui.json() {
+            ui.print_json(&DeployJson {
+                context: p.cluster.context(),
+                profiles: &p.rendered.plan.profiles,
+                changes: summary.has_changes(),
+                summary,
+                releases: outcomes,
+            })?;
+        }
+        Ok(Exit::Ok)
+    };
+    let idle: Vec<ReleaseOutcome> = p
+        .rendered
+        .releases
+        .iter()
+        .zip(&p.diffs)
+        .zip(&p.current)
+        .map(|((r, d), c)| ReleaseOutcome {
+            release: r.name.clone(),
+            namespace: r.namespace.clone(),
+            revision: c.as_ref().map(|c| c.revision),
+            status: if args.dry_run { "dry-run" } else { "unchanged" },
+            changes: d.summary,
+            counts: ApplyCounts::default(),
+            duration_ms: 0,
+            error: None,
+        })
+        .collect();
+    if !summary.has_changes() && !records_due {
+        ui.info("Nothing to deploy: the cluster already matches the render.");
+        return finish(&idle);
+    }
+    if args.dry_run {
+        ui.info("Dry run: nothing was applied.");
+        return finish(&idle);
+    }
+    if summary.has_changes() && !args.apply.yes {
+        let question = format!("Deploy {summary} to context {:?}?", p.cluster.context());
+        if !ui.confirm("deploy", &question)? {
+            anyhow::bail!("deploy cancelled at the prompt: nothing was applied");
+        }
+    }
+
+    let progress = if ui.json() {
+        Progress::lines(ui.is_quiet())
+    } else {
+        Progress::new(ui)
+    };
+    let one = DeployOne {
+        cluster: &p.cluster,
+        releases: &p.releases,
+        settings: &settings,
+        ui,
+        progress: &progress,
+        git: &p.rendered.git,
+        atomic: args.atomic,
+    };
+    // Releases follow the needs DAG; releases with no path between them run together.
+    let n = p.rendered.releases.len();
+    let names: HashSet<&str> = p
+        .rendered
+        .releases
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    let mut outcomes: Vec<Option<ReleaseOutcome>> = vec![None; n];
+    let mut failed: Vec<String> = Vec::new();
+    let mut first_error: Option<anyhow::Error> = None;
+    let mut pending: Vec<usize> = (0..n).collect();
+    while !pending.is_empty() {
+        let status: HashMap<String, &'static str> = outcomes
+            .iter()
+            .flatten()
+            .map(|o| (o.release.clone(), o.status))
+            .collect();
+        let settled = |name: &str| status.get(name).copied();
+        let (ready, rest): (Vec<usize>, Vec<usize>) = pending.iter().partition(|i| {
+            p.rendered.releases[**i]
+                .needs
+                .iter()
+                .filter(|need| names.contains(need.as_str()))
+                .all(|need| settled(need).is_some())
+        });
+        if ready.is_empty() {
+            anyhow::bail!("the needs of releases {rest:?} form a cycle");
+        }
+        let mut runnable = Vec::new();
+        for i in ready {
+            let rr = &p.rendered.releases[i];
+            let blocked: Vec<&String> = rr
+                .needs
+                .iter()
+                .filter(|need| matches!(settled(need), Some("failed" | "skipped")))
+                .collect();
+            if blocked.is_empty() {
+                runnable.push(i);
+            } else {
+                let mut o = idle[i].clone();
+                o.status = "skipped";
+                o.error = Some(format!(
+                    "not deployed: it needs {} which failed",
+                    blocked
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                ui.warn(format!(
+                    "release {}: {}",
+                    rr.name,
+                    o.error.as_deref().unwrap_or_default()
+                ));
+                outcomes[i] = Some(o);
+            }
+        }
+        let results = futures::future::join_all(runnable.iter().map(|i| {
+            one.run(
+                &p.rendered.releases[*i],
+                &p.diffs[*i],
+                p.current[*i].as_ref(),
+            )
+        }))
+        .await;
+        for (i, r) in runnable.iter().zip(results) {
+            match r {
+                Ok(o) => outcomes[*i] = Some(o),
+                Err(e) => {
+                    let mut o = idle[*i].clone();
+                    o.status = "failed";
+                    o.error = Some(format!("{e:#}"));
+                    outcomes[*i] = Some(o);
+                    failed.push(p.rendered.releases[*i].name.clone());
+                    if first_error.is_none() {
+                        first_error = Some(e);
+                    }
+                }
+            }
+        }
+        pending = rest;
+    }
+    let outcomes: Vec<ReleaseOutcome> = outcomes.into_iter().flatten().collect();
+    if let Some(err) = first_error {
+        return Err(err.context(format!(
+            "deploy failed for release(s) {}",
+            failed.join(", ")
+        )));
+    }
+    for o in &outcomes {
+        if o.status == "deployed" {
+            ui.info(format!(
+                "release {}/{}: revision {} deployed",
+                o.namespace,
+                o.release,
+                o.revision.unwrap_or_default()
+            ));
+        }
+    }
+    finish(&outcomes)
 }
 
 #[cfg(test)]
@@ -635,5 +1305,35 @@ mod tests {
         let w = waves(&kinds);
         assert_eq!(w, vec![vec![2, 4], vec![3], vec![1, 5], vec![0], vec![6]]);
         assert!(waves(&[]).is_empty());
+    }
+
+    #[test]
+    fn timeouts_parse_like_kubectl_durations() {
+        assert_eq!(parse_timeout("300").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_timeout("45s").unwrap(), Duration::from_secs(45));
+        assert_eq!(parse_timeout("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_timeout("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_timeout("1m30s").unwrap(), Duration::from_secs(90));
+        for bad in ["5x", "m", "1m30", "-1s", ""] {
+            assert!(parse_timeout(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dirty_tree_refused_only_under_ci_without_allow_dirty() {
+        let git = GitInfo {
+            dirty: true,
+            dirty_paths: (0..7).map(|i| format!("f{i}.yaml").into()).collect(),
+            ..Default::default()
+        };
+        let msg = dirty_refusal(true, &git, false).unwrap();
+        assert!(
+            msg.contains("f0.yaml, f1.yaml, f2.yaml, f3.yaml, f4.yaml, and 2 more"),
+            "{msg}"
+        );
+        assert!(msg.contains("--allow-dirty"));
+        assert!(dirty_refusal(true, &git, true).is_none());
+        assert!(dirty_refusal(false, &git, false).is_none());
+        assert!(dirty_refusal(true, &GitInfo::default(), false).is_none());
     }
 }

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::action::lifecycle::{connect, runtime, Selected};
 use crate::action::Exit;
 use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::manifest::ObjectRef;
@@ -13,8 +14,39 @@ use crate::release::{Record, Status};
 use crate::ui::Ui;
 
 /// Run `berth history`.
-pub fn run(_ui: &Ui, _global: &GlobalArgs, _args: &HistoryArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("`berth history` is not implemented yet")
+pub fn run(ui: &Ui, global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<Exit> {
+    let selected = Selected::open(
+        global.workspace.as_deref(),
+        &args.profiles.profiles,
+        &args.cluster,
+    )?;
+    let names: Vec<String> = args.release.iter().cloned().collect();
+    let plans = selected.releases(&names)?;
+    let doc = runtime()?.block_on(async {
+        let conn = connect(&args.cluster, &selected.workspace).await?;
+        let mut releases = Vec::new();
+        for plan in &plans {
+            let records = conn.releases.history(&plan.namespace, &plan.name).await?;
+            releases.push(ReleaseHistory {
+                release: plan.name.clone(),
+                namespace: plan.namespace.clone(),
+                revisions: records.iter().map(RevisionView::from).collect(),
+            });
+        }
+        anyhow::Ok(HistoryDoc { releases })
+    })?;
+    for r in doc.releases.iter().filter(|r| r.revisions.is_empty()) {
+        ui.info(format!(
+            "release {} has no revisions in namespace {}",
+            r.release, r.namespace
+        ));
+    }
+    if ui.json() {
+        ui.print_json(&doc)?;
+    } else if doc.releases.iter().any(|r| !r.revisions.is_empty()) {
+        print!("{}", table(&doc));
+    }
+    Ok(Exit::Ok)
 }
 
 /// The JSON document of `berth history --output json`.

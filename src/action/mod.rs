@@ -12,6 +12,7 @@ pub mod delete;
 pub mod deploy;
 pub mod diff;
 pub mod history;
+pub mod lifecycle;
 pub mod lint;
 pub mod profiles;
 pub mod render;

@@ -9,16 +9,82 @@
 
 use serde::Serialize;
 
+use crate::action::lifecycle::{connect, runtime, Selected};
 use crate::action::Exit;
 use crate::cli::{GlobalArgs, StatusArgs};
+use crate::cluster::ready::readiness;
+use crate::cluster::{Cluster, Readiness};
+use crate::manifest::ObjectRef;
 use crate::release::{Lease, Record, Status};
 use crate::ui::{paint, Ui};
 
 use super::history::{columns, timestamp};
 
 /// Run `berth status`.
-pub fn run(_ui: &Ui, _global: &GlobalArgs, _args: &StatusArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("`berth status` is not implemented yet")
+pub fn run(ui: &Ui, global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<Exit> {
+    let selected = Selected::open(
+        global.workspace.as_deref(),
+        &args.profiles.profiles,
+        &args.cluster,
+    )?;
+    let plans = selected.releases(&[])?;
+    let doc = runtime()?.block_on(async {
+        let conn = connect(&args.cluster, &selected.workspace).await?;
+        let mut releases = Vec::new();
+        for plan in &plans {
+            let history = conn.releases.history(&plan.namespace, &plan.name).await?;
+            let lease = conn.releases.lease(&plan.namespace, &plan.name).await?;
+            let current = history.iter().rev().find(|r| r.status == Status::Deployed);
+            let mut objects = Vec::new();
+            for o in current.map(|c| c.inventory.as_slice()).unwrap_or_default() {
+                objects.push(object_status(&conn.cluster, o).await?);
+            }
+            releases.push(ReleaseStatus::new(
+                &plan.name,
+                &plan.namespace,
+                &history,
+                lease,
+                chrono::Utc::now(),
+                objects,
+            ));
+        }
+        anyhow::Ok(StatusDoc { releases })
+    })?;
+    if ui.json() {
+        ui.print_json(&doc)?;
+    } else {
+        print!("{}", text(&doc, ui.color_stdout()));
+    }
+    Ok(Exit::Ok)
+}
+
+/// The live state of one inventoried object.
+async fn object_status(cluster: &Cluster, o: &ObjectRef) -> anyhow::Result<ObjectStatus> {
+    let (state, detail) = match cluster.try_resolve(&o.api_version, &o.kind).await? {
+        None => (
+            ObjectState::Unknown,
+            format!("the cluster does not serve {} {}", o.api_version, o.kind),
+        ),
+        Some(res) => {
+            let ns = o.namespace.as_deref().filter(|_| res.namespaced);
+            match cluster.get(&res, ns, &o.name).await? {
+                None => (ObjectState::Missing, "not found".to_string()),
+                Some(live) => match readiness(&live) {
+                    Readiness::Ready => (ObjectState::Ready, String::new()),
+                    Readiness::Pending(why) => (ObjectState::Pending, why),
+                    Readiness::Failed(why) => (ObjectState::Failed, why),
+                },
+            }
+        }
+    };
+    Ok(ObjectStatus {
+        api_version: o.api_version.clone(),
+        kind: o.kind.clone(),
+        namespace: o.namespace.clone(),
+        name: o.name.clone(),
+        state,
+        detail,
+    })
 }
 
 /// The JSON document of `berth status --output json`.

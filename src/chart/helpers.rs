@@ -439,11 +439,22 @@ impl HelperDef for Tpl {
         let ctx = Context::from(args.get(1)?.clone());
         let text = r
             .render_template_with_context(&source, &ctx)
-            .map_err(|mut e| {
-                if e.template_name.is_none() {
-                    e.template_name = Some("tpl".to_string());
+            .map_err(|e| match e.reason() {
+                // The string may come from a secrets file: name where, never what.
+                RenderErrorReason::TemplateError(t) => {
+                    let (line, column) = t.pos().unwrap_or((0, 0));
+                    fail(format!(
+                        "tpl: the string passed to tpl is not a valid template (its line {line}, column {column})"
+                    ))
                 }
-                e
+                // Report other problems at the `tpl` call in the calling template.
+                _ => {
+                    let mut e = e;
+                    e.template_name = None;
+                    e.line_no = None;
+                    e.column_no = None;
+                    e
+                }
             })?;
         Ok(ScopedJson::Derived(Value::String(text)))
     }

@@ -450,7 +450,7 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// number of lines before the body (so errors name the file's own line numbers).
 /// A tag alone on its line takes its line break with it, as handlebars does.
 fn inline_partials(text: &str) -> Vec<(String, String, usize)> {
-    let open = regex_open();
+    let open = &*INLINE_OPEN;
     let mut out = Vec::new();
     let mut pos = 0;
     while let Some(m) = open.captures(&text[pos..]) {
@@ -485,15 +485,19 @@ fn inline_partials(text: &str) -> Vec<(String, String, usize)> {
     out
 }
 
-fn regex_open() -> regex::Regex {
-    // A fixed pattern: compiling it cannot fail.
-    regex::Regex::new(r#"\{\{~?#\*inline\s+"([^"]+)"\s*~?\}\}"#).unwrap_or_else(|_| unreachable!())
-}
+/// `{{#*inline "NAME"}}` (with optional `~` whitespace control).
+static INLINE_OPEN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r#"\{\{~?#\*inline\s+"([^"]+)"\s*~?\}\}"#).expect("fixed pattern")
+});
+
+/// `{{/inline}}`.
+static INLINE_CLOSE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\{\{~?/inline\s*~?\}\}").expect("fixed pattern")
+});
 
 /// Start and end (relative) of the `{{/inline}}` closing the current block.
 fn find_close(text: &str) -> Option<(usize, usize)> {
-    let re = regex::Regex::new(r"\{\{~?/inline\s*~?\}\}").ok()?;
-    re.find(text).map(|m| (m.start(), m.end()))
+    INLINE_CLOSE.find(text).map(|m| (m.start(), m.end()))
 }
 
 #[cfg(test)]

@@ -186,6 +186,11 @@ impl Cluster {
         self
     }
 
+    /// The underlying kube client (for the release record store).
+    pub fn client(&self) -> kube::Client {
+        self.client.clone()
+    }
+
     /// The kube-context in use.
     pub fn context(&self) -> &str {
         &self.context

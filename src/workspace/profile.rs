@@ -74,6 +74,8 @@ struct Partial {
 
 struct Chain {
     context: Option<String>,
+    /// The profile's own namespace, else the first base's.
+    namespace: Option<String>,
     releases: Vec<Partial>,
 }
 
@@ -182,10 +184,14 @@ fn resolve_chain(
 
     let mut releases: Vec<Partial> = Vec::new();
     let mut context = None;
+    let mut namespace = file.namespace.clone();
     for base in &file.extends {
         let chain = resolve_chain(ws, base, stack)?;
         if context.is_none() {
             context = chain.context;
+        }
+        if namespace.is_none() {
+            namespace = chain.namespace;
         }
         for r in chain.releases {
             match releases.iter().find(|e| e.name == r.name) {
@@ -261,7 +267,7 @@ fn resolve_chain(
             name: spec.name.clone(),
             chart,
             namespace: spec.namespace.clone(),
-            profile_namespace: file.namespace.clone(),
+            profile_namespace: namespace.clone(),
             needs: spec.needs.clone().unwrap_or_default(),
             profile_values: file.values.clone(),
             profile_secrets: file.secrets.clone(),
@@ -271,5 +277,9 @@ fn resolve_chain(
             set_origin: origin,
         });
     }
-    Ok(Chain { context, releases })
+    Ok(Chain {
+        context,
+        namespace,
+        releases,
+    })
 }

@@ -3,6 +3,7 @@
 //! after the configured delay — or never — and establishes CRDs, registering
 //! their kinds. Works only through the store's pending queue.
 
+use super::fields;
 use super::handler::now;
 use super::registry::types_from_crd;
 use super::store::{Pending, Store};
@@ -21,26 +22,24 @@ pub fn tick(shared: &Shared) {
     let work = std::mem::take(&mut store.pending);
     let mut keep = Vec::new();
     for mut p in work {
+        let due = p.due <= now_i && !never_ready;
+        let crd = p.plural == "customresourcedefinitions";
+        // nothing to do yet: don't even look at the object
+        if (crd && p.due > now_i) || (!crd && !due && p.observed) {
+            keep.push(p);
+            continue;
+        }
         let Some(obj) = store
             .get(&p.group, &p.plural, &p.namespace, &p.name)
             .cloned()
         else {
             continue;
         };
+        if crd {
+            establish(&mut store, &p, obj);
+            continue;
+        }
         let kind = obj["kind"].as_str().unwrap_or_default().to_string();
-        if kind == "CustomResourceDefinition" {
-            if p.due <= now_i {
-                establish(&mut store, &p, obj);
-            } else {
-                keep.push(p);
-            }
-            continue;
-        }
-        let due = p.due <= now_i && !never_ready;
-        if !due && p.observed {
-            keep.push(p);
-            continue;
-        }
         let status = workload_status(&kind, &obj, due);
         write_status(&mut store, &p, obj, status);
         if !due {
@@ -52,16 +51,32 @@ pub fn tick(shared: &Shared) {
     store.pending = keep;
 }
 
-fn write_status(store: &mut Store, p: &Pending, mut obj: Value, status: Value) {
-    if obj["status"] == status {
+/// Write `status` as the controller manager would: through `/status`, owned
+/// by `kube-controller-manager` (or `kube-apiserver` for CRDs).
+fn write_status(store: &mut Store, p: &Pending, old: Value, status: Value) {
+    if old["status"] == status {
         return;
     }
-    obj["status"] = status;
-    let rv = store.next_rv();
-    obj["metadata"]["resourceVersion"] = json!(rv.to_string());
     let Some(t) = store.registry.by_kind_plural(&p.group, &p.plural).cloned() else {
         return;
     };
+    let mut obj = old.clone();
+    obj["status"] = status;
+    let manager = if t.kind == "CustomResourceDefinition" {
+        "kube-apiserver"
+    } else {
+        "kube-controller-manager"
+    };
+    fields::record_update(
+        Some(&old),
+        &mut obj,
+        manager,
+        &t.api_version(),
+        Some("status"),
+        &now(),
+    );
+    let rv = store.next_rv();
+    obj["metadata"]["resourceVersion"] = json!(rv.to_string());
     store.put(&t, &p.namespace, &p.name, obj);
 }
 

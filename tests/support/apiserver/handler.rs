@@ -19,12 +19,19 @@ use std::time::{Duration, Instant};
 
 /// A parsed incoming request.
 pub struct Request {
+    /// HTTP method.
     pub method: String,
+    /// URL path.
     pub path: String,
+    /// Decoded query parameters.
     pub query: HashMap<String, String>,
+    /// Content-Type header.
     pub content_type: String,
+    /// Accept header.
     pub accept: String,
+    /// User-Agent header.
     pub user_agent: String,
+    /// The whole request body.
     pub body: bytes::Bytes,
 }
 
@@ -32,6 +39,8 @@ pub struct Request {
 pub enum Reply {
     /// A JSON document with a status code and content type.
     Json(u16, Value, String),
+    /// Pre-serialized JSON with a status code and content type.
+    Raw(u16, Vec<u8>, String),
     /// Plain text.
     Text(u16, String),
     /// A watch stream: initial events, then live events from the receiver.
@@ -55,6 +64,8 @@ pub struct WatchFilter {
     pub fields: Selector,
     pub api_version: String,
     pub kind: String,
+    /// Send only metadata (`as=PartialObjectMetadata`).
+    pub partial: bool,
 }
 
 impl WatchFilter {
@@ -70,6 +81,11 @@ impl WatchFilter {
         }
         if !self.labels.matches_labels(&ev.object) || !self.fields.matches_fields(&ev.object) {
             return None;
+        }
+        if self.partial {
+            let obj = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                "metadata": ev.object["metadata"]});
+            return Some(json!({"type": ev.kind, "object": obj}));
         }
         let mut obj = ev.object.clone();
         obj["apiVersion"] = json!(self.api_version);
@@ -377,6 +393,16 @@ fn route(shared: &Shared, req: &Request) -> Result<Reply, ApiError> {
             "the server could not find the requested resource",
         ));
     }
+    if target.t.namespaced && target.ns.is_none() && req.method != "GET" {
+        return Err(err(
+            405,
+            "MethodNotAllowed",
+            format!(
+                "{} {} needs a namespace: {} are namespaced",
+                req.method, req.path, target.t.plural
+            ),
+        ));
+    }
     let ctx = Ctx {
         req,
         shared,
@@ -424,6 +450,14 @@ struct Ctx<'a> {
 }
 
 fn parse_body(req: &Request) -> Result<Value, ApiError> {
+    if req.content_type.contains("protobuf") {
+        // clients (client-go) fall back to JSON on 415
+        return Err(err(
+            415,
+            "UnsupportedMediaType",
+            format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {:?})", req.content_type),
+        ));
+    }
     let text = std::str::from_utf8(&req.body)
         .map_err(|_| err(400, "BadRequest", "request body is not UTF-8"))?;
     if req.content_type.contains("yaml") {
@@ -446,7 +480,11 @@ fn valid_name(name: &str) -> bool {
 }
 
 fn invalid(t: &ResourceType, name: &str, field: &str, msg: &str) -> ApiError {
-    let kind = t.kind.clone();
+    let kind = if t.group.is_empty() {
+        t.kind.clone()
+    } else {
+        format!("{}.{}", t.kind, t.group)
+    };
     with_details(
         ApiError {
             code: 422,
@@ -467,13 +505,32 @@ fn is_workload(t: &ResourceType) -> bool {
         )
 }
 
-fn strip_meta_and_status(v: &Value) -> Value {
-    let mut v = v.clone();
-    if let Some(m) = v.as_object_mut() {
-        m.remove("metadata");
-        m.remove("status");
+/// Whether two objects agree outside `metadata` and `status` (no copies made).
+fn same_spec(a: &Value, b: &Value) -> bool {
+    same_except(a, b, &["metadata", "status"])
+}
+
+fn same_except(a: &Value, b: &Value, skip: &[&str]) -> bool {
+    match (a.as_object(), b.as_object()) {
+        (Some(a), Some(b)) => {
+            let keys = |m: &serde_json::Map<String, Value>| {
+                m.iter()
+                    .filter(|(k, _)| !skip.contains(&k.as_str()))
+                    .count()
+            };
+            keys(a) == keys(b)
+                && a.iter()
+                    .filter(|(k, _)| !skip.contains(&k.as_str()))
+                    .all(|(k, v)| b.get(k) == Some(v))
+        }
+        _ => a == b,
     }
-    v
+}
+
+/// Whether a write changes nothing but would bump the resourceVersion.
+fn unchanged(old: &Value, new: &Value) -> bool {
+    same_except(old, new, &["metadata"])
+        && same_except(&old["metadata"], &new["metadata"], &["resourceVersion"])
 }
 
 impl Ctx<'_> {
@@ -497,11 +554,42 @@ impl Ctx<'_> {
     }
 
     fn reply_obj(&self, code: u16, t: &ResourceType, obj: &Value) -> Reply {
-        let o = self.out(t, obj);
         if self.req.accept.contains("as=Table") {
+            let o = self.out(t, obj);
             return Reply::Json(code, table(t, &[o]), table_ct(&self.req.accept));
         }
-        Reply::Json(code, o, JSON.into())
+        let mut buf = Vec::with_capacity(2048);
+        self.write_obj(&mut buf, t, obj);
+        Reply::Raw(code, buf, self.content_type())
+    }
+
+    /// Whether the client asked for metadata only (`as=PartialObjectMetadata`).
+    fn partial(&self) -> bool {
+        self.req.accept.contains("as=PartialObjectMetadata")
+    }
+
+    fn content_type(&self) -> String {
+        if self.partial() {
+            "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1".into()
+        } else {
+            JSON.into()
+        }
+    }
+
+    /// Serialize `obj` as served at the requested version, copying it only
+    /// when the stored apiVersion differs.
+    fn write_obj(&self, buf: &mut Vec<u8>, t: &ResourceType, obj: &Value) {
+        if self.partial() {
+            let partial = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                "metadata": obj["metadata"]});
+            let _ = serde_json::to_writer(&mut *buf, &partial);
+        } else if obj["apiVersion"].as_str() == Some(self.api_version.as_str())
+            && obj["kind"].as_str() == Some(t.kind.as_str())
+        {
+            let _ = serde_json::to_writer(&mut *buf, obj);
+        } else {
+            let _ = serde_json::to_writer(&mut *buf, &self.out(t, obj));
+        }
     }
 
     fn check_ns(&self, store: &Store, target: &Target) -> Result<(), ApiError> {
@@ -551,7 +639,11 @@ impl Ctx<'_> {
             ),
             None => None,
         };
+        let table_wanted = self.req.accept.contains("as=Table");
         let mut items = Vec::new();
+        let mut buf: Vec<u8> = Vec::with_capacity(4096);
+        let mut count = 0usize;
+        let mut last: Option<&(String, String)> = None;
         let mut next = None;
         let pinned = fields.pinned_name();
         for (key, obj) in store.list(
@@ -566,14 +658,23 @@ impl Ctx<'_> {
             if !labels.matches_labels(obj) || !fields.matches_fields(obj) {
                 continue;
             }
-            if items.len() == limit {
-                next = Some(encode_continue(&key.0, &items_last_name(&items)));
+            if count == limit {
+                next = last.map(|(ns, name)| encode_continue(ns, name));
                 break;
             }
-            items.push(self.out(&target.t, obj));
+            count += 1;
+            last = Some(key);
+            if table_wanted {
+                items.push(self.out(&target.t, obj));
+            } else {
+                if count > 1 {
+                    buf.push(b',');
+                }
+                self.write_obj(&mut buf, &target.t, obj);
+            }
         }
         let rv = store.current_rv().to_string();
-        if self.req.accept.contains("as=Table") {
+        if table_wanted {
             let mut t = table(&target.t, &items);
             t["metadata"] = json!({"resourceVersion": rv});
             return Ok(Reply::Json(200, t, table_ct(&self.req.accept)));
@@ -582,11 +683,22 @@ impl Ctx<'_> {
         if let Some(c) = next {
             meta["continue"] = json!(c);
         }
-        Ok(Reply::Json(
-            200,
-            json!({"kind": target.t.list_kind(), "apiVersion": self.api_version, "metadata": meta, "items": items}),
-            JSON.into(),
-        ))
+        let head = if self.partial() {
+            json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta})
+        } else {
+            json!({"kind": target.t.list_kind(), "apiVersion": self.api_version, "metadata": meta})
+        };
+        let mut out = serde_json::to_vec(&head).unwrap_or_default();
+        out.pop(); // the closing brace
+        out.extend_from_slice(b",\"items\":[");
+        out.extend_from_slice(&buf);
+        out.extend_from_slice(b"]}");
+        let ct = if self.partial() {
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1".into()
+        } else {
+            JSON.into()
+        };
+        Ok(Reply::Raw(200, out, ct))
     }
 
     fn watch(&self, store: &mut Store, target: &Target) -> Result<Reply, ApiError> {
@@ -599,6 +711,7 @@ impl Ctx<'_> {
             fields,
             api_version: self.api_version.clone(),
             kind: target.t.kind.clone(),
+            partial: self.partial(),
         };
         let rx = store.events.subscribe();
         let q = &self.req.query;
@@ -795,6 +908,12 @@ impl Ctx<'_> {
                 }
             }
         }
+        validate(t, &name, &obj)?;
+        if let Some(o) = old {
+            if sub.is_none() {
+                check_immutable(t, &name, o, &obj)?;
+            }
+        }
         if !t.custom {
             defaults::apply(&t.kind, &mut obj, &mut || store.next_ip());
             if t.kind == "Deployment" || t.kind == "StatefulSet" || t.kind == "DaemonSet" {
@@ -822,7 +941,7 @@ impl Ctx<'_> {
                 for k in ["uid", "creationTimestamp", "generation"] {
                     obj["metadata"][k] = o["metadata"][k].clone();
                 }
-                if t.has_generation() && strip_meta_and_status(o) != strip_meta_and_status(&obj) {
+                if t.has_generation() && !same_spec(o, &obj) {
                     let g = o["metadata"]["generation"].as_i64().unwrap_or(1);
                     obj["metadata"]["generation"] = json!(g + 1);
                 }
@@ -860,11 +979,7 @@ impl Ctx<'_> {
             fields::record_update(old, &mut obj, manager, &t.api_version(), sub, &now);
         }
         if let Some(o) = old {
-            let mut cmp = o.clone();
-            if let Some(m) = cmp["metadata"].as_object_mut() {
-                m.remove("resourceVersion");
-            }
-            if cmp == obj {
+            if unchanged(o, &obj) {
                 return Ok(o.clone());
             }
         }
@@ -878,8 +993,7 @@ impl Ctx<'_> {
         obj["metadata"]["resourceVersion"] = json!(rv.to_string());
         store.put(t, target.ns(), &name, obj.clone());
         let spec_changed = old.is_none_or(|o| {
-            o["metadata"]["generation"] != obj["metadata"]["generation"]
-                || strip_meta_and_status(o) != strip_meta_and_status(&obj)
+            o["metadata"]["generation"] != obj["metadata"]["generation"] || !same_spec(o, &obj)
         });
         if spec_changed && (is_workload(t) || t.kind == "CustomResourceDefinition") {
             let delay = if t.kind == "CustomResourceDefinition" {
@@ -901,6 +1015,17 @@ impl Ctx<'_> {
                 due: Instant::now() + delay,
                 observed: false,
             });
+        }
+        if t.kind == "Service"
+            && obj["spec"]["type"] == "LoadBalancer"
+            && obj["status"]["loadBalancer"]["ingress"].is_null()
+        {
+            let mut lb = obj.clone();
+            lb["status"] =
+                json!({"loadBalancer": {"ingress": [{"ip": "172.18.255.200", "ipMode": "VIP"}]}});
+            let rv = store.next_rv();
+            lb["metadata"]["resourceVersion"] = json!(rv.to_string());
+            store.put(t, target.ns(), &name, lb);
         }
         if t.kind == "PersistentVolumeClaim" && obj["status"]["phase"].is_null() {
             let mut bound = obj.clone();
@@ -1099,6 +1224,14 @@ impl Ctx<'_> {
         if old.is_none() {
             self.check_ns(store, target)?;
         }
+        if let Some(rv) = applied["metadata"]["resourceVersion"].as_str() {
+            let live = old
+                .as_ref()
+                .and_then(|o| o["metadata"]["resourceVersion"].as_str());
+            if Some(rv) != live {
+                return Err(conflict(t, name));
+            }
+        }
         let force = self.req.query.get("force").is_some_and(|f| f == "true");
         let base = match &old {
             Some(o) => o.clone(),
@@ -1262,14 +1395,6 @@ fn encode_continue(ns: &str, name: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!([ns, name]).to_string())
 }
 
-fn items_last_name(items: &[Value]) -> String {
-    items
-        .last()
-        .and_then(|o| o["metadata"]["name"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
 fn decode_continue(token: &str) -> Option<(String, String)> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -1358,4 +1483,213 @@ fn table(t: &ResourceType, items: &[Value]) -> Value {
         })
         .collect();
     json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {}, "columnDefinitions": cols, "rows": rows})
+}
+
+fn decode_error(t: &ResourceType, field: &str, want: &str, got: &Value) -> ApiError {
+    let what = match got {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    err(
+        400,
+        "BadRequest",
+        format!(
+            "{} in version \"{}\" cannot be handled as a {}: json: cannot unmarshal {what} into Go struct field {}.{field} of type {want}",
+            t.kind,
+            t.version,
+            t.kind,
+            t.kind
+        ),
+    )
+}
+
+/// The checks the real API server makes while decoding (400) and validating
+/// (422) that rendered manifests most often trip: string maps, base64 Secret
+/// data, label syntax, workload selectors matching their template.
+fn validate(t: &ResourceType, name: &str, obj: &Value) -> Result<(), ApiError> {
+    let string_map = |field: &str, v: &Value| -> Result<(), ApiError> {
+        match v {
+            Value::Null => Ok(()),
+            Value::Object(m) => match m.values().find(|x| !x.is_string()) {
+                Some(bad) => Err(decode_error(t, field, "string", bad)),
+                None => Ok(()),
+            },
+            other => Err(decode_error(t, field, "map[string]string", other)),
+        }
+    };
+    string_map("metadata.labels", &obj["metadata"]["labels"])?;
+    string_map("metadata.annotations", &obj["metadata"]["annotations"])?;
+    if let Some(labels) = obj["metadata"]["labels"].as_object() {
+        for (k, v) in labels {
+            let v = v.as_str().unwrap_or_default();
+            let ok_value = v.len() <= 63
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                && (v.is_empty()
+                    || (v.starts_with(|c: char| c.is_ascii_alphanumeric())
+                        && v.ends_with(|c: char| c.is_ascii_alphanumeric())));
+            let key_name = k.rsplit('/').next().unwrap_or_default();
+            let ok_key = !key_name.is_empty()
+                && key_name.len() <= 63
+                && key_name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !ok_value || !ok_key {
+                return Err(invalid(
+                    t,
+                    name,
+                    "metadata.labels",
+                    &format!("Invalid value: \"{v}\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"),
+                ));
+            }
+        }
+    }
+    if t.custom {
+        return Ok(());
+    }
+    match t.kind.as_str() {
+        "ConfigMap" => {
+            string_map("data", &obj["data"])?;
+            string_map("binaryData", &obj["binaryData"])?;
+        }
+        "Secret" => {
+            string_map("data", &obj["data"])?;
+            string_map("stringData", &obj["stringData"])?;
+            if let Some(data) = obj["data"].as_object() {
+                use base64::Engine;
+                for v in data.values() {
+                    let text = v.as_str().unwrap_or_default();
+                    if base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .is_err()
+                    {
+                        return Err(err(
+                            400,
+                            "BadRequest",
+                            "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data at input byte 0",
+                        ));
+                    }
+                }
+            }
+        }
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
+            if let Some(want) = obj["spec"]["selector"]["matchLabels"].as_object() {
+                let have = &obj["spec"]["template"]["metadata"]["labels"];
+                if want.iter().any(|(k, v)| have.get(k) != Some(v)) {
+                    return Err(invalid(
+                        t,
+                        name,
+                        "spec.template.metadata.labels",
+                        &format!(
+                            "Invalid value: {have}: `selector` does not match template `labels`"
+                        ),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Fields the real API server refuses to change after creation.
+fn check_immutable(t: &ResourceType, name: &str, old: &Value, new: &Value) -> Result<(), ApiError> {
+    if t.custom {
+        return Ok(());
+    }
+    let immutable = |field: &str, a: &Value, b: &Value| -> Result<(), ApiError> {
+        if a != b {
+            return Err(invalid(
+                t,
+                name,
+                field,
+                &format!("Invalid value: {b}: field is immutable"),
+            ));
+        }
+        Ok(())
+    };
+    match t.kind.as_str() {
+        "Deployment" | "ReplicaSet" | "DaemonSet" => immutable(
+            "spec.selector",
+            &old["spec"]["selector"],
+            &new["spec"]["selector"],
+        )?,
+        "StatefulSet" => {
+            let strip = |v: &Value| {
+                let mut v = v["spec"].clone();
+                if let Some(m) = v.as_object_mut() {
+                    for k in [
+                        "replicas",
+                        "ordinals",
+                        "template",
+                        "updateStrategy",
+                        "persistentVolumeClaimRetentionPolicy",
+                        "minReadySeconds",
+                    ] {
+                        m.remove(k);
+                    }
+                }
+                v
+            };
+            if strip(old) != strip(new) {
+                return Err(invalid(t, name, "spec", "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+            }
+        }
+        "Job" => {
+            immutable(
+                "spec.selector",
+                &old["spec"]["selector"],
+                &new["spec"]["selector"],
+            )?;
+            immutable(
+                "spec.template",
+                &old["spec"]["template"],
+                &new["spec"]["template"],
+            )?;
+            immutable(
+                "spec.completions",
+                &old["spec"]["completions"],
+                &new["spec"]["completions"],
+            )?;
+        }
+        "Service" => {
+            let (a, b) = (&old["spec"]["clusterIP"], &new["spec"]["clusterIP"]);
+            if !a.is_null() && !b.is_null() && a != b && a != "None" {
+                immutable("spec.clusterIP", a, b)?;
+            }
+        }
+        "ConfigMap" | "Secret"
+            if old["immutable"] == true
+                && (old["data"] != new["data"] || old["binaryData"] != new["binaryData"]) =>
+        {
+            return Err(invalid(
+                t,
+                name,
+                "data",
+                "Forbidden: field is immutable when `immutable` is set",
+            ));
+        }
+        "PersistentVolumeClaim" => {
+            let strip = |v: &Value| {
+                let mut v = v["spec"].clone();
+                if let Some(r) = v.get_mut("resources").and_then(Value::as_object_mut) {
+                    r.remove("requests");
+                }
+                if let Some(m) = v.as_object_mut() {
+                    m.remove("volumeAttributesClassName");
+                    m.remove("volumeName");
+                }
+                v
+            };
+            if strip(old) != strip(new) {
+                return Err(invalid(t, name, "spec", "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }

@@ -5,6 +5,16 @@
 //! apply with managed fields and conflicts, strategic/merge/JSON patch,
 //! `dryRun=All`, defaults, a readiness controller, CRDs and fault injection.
 //!
+//! ```ignore
+//! let server = TestApiServer::start();          // own thread + runtime; fine in sync tests
+//! berth(dir).env("KUBECONFIG", server.kubeconfig()).args(["deploy", "--yes"]).success();
+//! assert!(server.get("apps/v1", "Deployment", Some("default"), "web").is_some());
+//! server.clear_requests();                       // then: no writes on a no-op deploy
+//! assert!(server.requests().iter().all(|r| !r.is_write() || r.is_dry_run()));
+//! server.faults().fail("PATCH", "/deployments/web", 503, 2);   // 429/503 carry Retry-After: 1
+//! server.set_never_ready(true);                  // workloads never report ready
+//! ```
+//!
 //! This module owns the socket, the shared state and the public test API
 //! ([`TestApiServer`]); `handler` owns the protocol, `fields` field ownership,
 //! `store` the objects. It must not depend on the rest of `tests/support`
@@ -67,10 +77,15 @@ impl Default for ServerOptions {
 /// One request the server received.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequestLog {
+    /// HTTP method.
     pub method: String,
+    /// URL path.
     pub path: String,
+    /// Raw query string (still percent-encoded).
     pub query: String,
+    /// Content-Type header ("" when absent).
     pub content_type: String,
+    /// User-Agent header ("" when absent).
     pub user_agent: String,
     /// The status code answered (0 when the connection was dropped).
     pub status: u16,
@@ -207,18 +222,19 @@ fn parse_query(q: &str) -> HashMap<String, String> {
 }
 
 fn decode(s: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(b) => {
-                    out.push(b);
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
                     i += 2;
                 }
-                Err(_) => out.push(b'%'),
+                _ => out.push(b'%'),
             },
             b => out.push(b),
         }
@@ -303,6 +319,10 @@ async fn serve_request(
         handler::Reply::Json(code, v, ct) => {
             entry.status = code;
             full(code, serde_json::to_vec(&v).unwrap_or_default(), &ct)
+        }
+        handler::Reply::Raw(code, bytes, ct) => {
+            entry.status = code;
+            full(code, bytes, &ct)
         }
         handler::Reply::Text(code, t) => {
             entry.status = code;
@@ -547,5 +567,22 @@ impl Drop for TestApiServer {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_are_percent_decoded_without_panicking() {
+        let q = parse_query(
+            "labelSelector=app%20in%20(a%2Cb)&fieldManager=berth&x=%E2%9C%93&bad=%zz%&tail=%4",
+        );
+        assert_eq!(q["labelSelector"], "app in (a,b)");
+        assert_eq!(q["fieldManager"], "berth");
+        assert_eq!(q["x"], "✓");
+        assert_eq!(q["bad"], "%zz%");
+        assert_eq!(q["tail"], "%4");
     }
 }
