@@ -218,7 +218,26 @@ fn encrypted_regex_and_unencrypted_suffix_interop() {
     assert!(enc.contains("encrypted_regex: ^password$"));
     std::fs::write(d.join("b.yaml"), &enc).unwrap();
     assert_eq!(sops_ok(d, &["decrypt", "b.yaml"], &env), plain);
-    // sops with encrypted_regex and with unencrypted_suffix → berth
+    // berth with mac_only_encrypted → sops
+    let out = berth_run(
+        d,
+        &[
+            "secrets",
+            "encrypt",
+            "--age",
+            &k.recipients[0],
+            "--encrypted-regex",
+            "^password$",
+            "--mac-only-encrypted",
+            "s.yaml",
+        ],
+        &[],
+    );
+    out.assert_code(0);
+    assert!(out.stdout().contains("mac_only_encrypted: true"));
+    std::fs::write(d.join("mo.yaml"), out.stdout()).unwrap();
+    assert_eq!(sops_ok(d, &["decrypt", "mo.yaml"], &env), plain);
+    // sops with encrypted_regex, unencrypted_suffix, mac_only_encrypted → berth
     for flags in [
         vec!["--encrypted-regex", "^password$"],
         vec!["--unencrypted-suffix", "_unencrypted"],
@@ -231,6 +250,21 @@ fn encrypted_regex_and_unencrypted_suffix_interop() {
         out.assert_code(0);
         assert_eq!(out.stdout(), plain);
     }
+    // sops with mac_only_encrypted (a .sops.yaml option only) → berth
+    std::fs::write(
+        d.join(".sops.yaml"),
+        format!(
+            "creation_rules:\n  - age: {}\n    encrypted_regex: ^password$\n    mac_only_encrypted: true\n",
+            k.recipients[0]
+        ),
+    )
+    .unwrap();
+    let enc = sops_ok(d, &["encrypt", "s.yaml"], &[]);
+    assert!(enc.contains("mac_only_encrypted: true"));
+    std::fs::write(d.join("e.yaml"), enc).unwrap();
+    let out = berth_run(d, &["secrets", "decrypt", "e.yaml"], &env);
+    out.assert_code(0);
+    assert_eq!(out.stdout(), plain);
 }
 
 #[test]
@@ -635,6 +669,25 @@ fn kms_keys_interop_through_moto_with_and_without_context() {
             "a: kms-SECRET\nnum: 3\n"
         );
     }
+    // A role to assume (STS at the same endpoint), both ways.
+    let with_role = format!("{arn}+arn:aws:iam::123456789012:role/deploy");
+    let enc = sops_ok(d, &["encrypt", "--kms", &with_role, "s.yaml"], &env);
+    assert!(enc.contains("role: arn:aws:iam::123456789012:role/deploy"));
+    std::fs::write(d.join("r.yaml"), enc).unwrap();
+    let out = berth_run(d, &["secrets", "decrypt", "r.yaml"], &env);
+    out.assert_code(0);
+    assert_eq!(out.stdout(), "a: kms-SECRET\nnum: 3\n");
+    let out = berth_run(
+        d,
+        &["secrets", "encrypt", "--kms", &with_role, "s.yaml"],
+        &env,
+    );
+    out.assert_code(0);
+    std::fs::write(d.join("rb.yaml"), out.stdout()).unwrap();
+    assert_eq!(
+        sops_ok(d, &["decrypt", "rb.yaml"], &env),
+        "a: kms-SECRET\nnum: 3\n"
+    );
     // A wrong encryption context is refused by KMS and reported per key.
     let enc = std::fs::read_to_string(d.join("b.yaml")).unwrap();
     std::fs::write(d.join("w.yaml"), enc.replace("team: data", "team: other")).unwrap();
