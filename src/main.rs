@@ -10,9 +10,20 @@ fn main() -> ExitCode {
     let quiet = cli.global.quiet;
     match berth::run(cli) {
         Ok(exit) => exit.into(),
+        // A closed pipe (`berth render | head`) is the reader's choice, not an error.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             berth::ui::report_error(&err, quiet);
             ExitCode::from(1)
         }
     }
+}
+
+/// Whether the error comes from writing to a pipe whose reader has gone.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

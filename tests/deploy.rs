@@ -225,13 +225,11 @@ fn second_deploy_reports_no_changes_and_writes_nothing() {
     let log = server.requests();
     let dry_runs = log.iter().filter(|r| r.is_dry_run()).count();
     assert_eq!(dry_runs, 4, "{log:#?}");
-    let lists = log
-        .iter()
-        .filter(|r| r.method == "GET" && !r.path.starts_with("/api/v1/namespaces/demo/secrets/"))
-        .count();
-    // discovery: /api/v1, /apis/apps/v1; lists: namespaces, secrets, configmaps,
-    // services, deployments, release records (secrets by label).
-    assert!(lists <= 2 + 6, "too many reads for a no-op diff: {log:#?}");
+    // 2 discovery requests (/api/v1, /apis/apps/v1), namespaces, release
+    // records (one list per namespace), and one list per kind (4 kinds).
+    let gets: Vec<&RequestLog> = log.iter().filter(|r| r.method == "GET").collect();
+    assert_eq!(gets.len(), 2 + 1 + 1 + 4, "{gets:#?}");
+    assert_eq!(log.len(), dry_runs + gets.len(), "{log:#?}");
     assert!(writes(&log).is_empty());
 }
 
@@ -499,11 +497,16 @@ fn injected_500s_and_429s_are_retried_and_succeed() {
     server
         .faults()
         .fail("GET", "/namespaces/demo/deployments/app", 503, 1);
+    // A dropped connection on the dry-run of the Service is retried too.
+    server
+        .faults()
+        .drop_connection("PATCH", "/namespaces/demo/services/app", 1);
     let out = ws.deploy(&server, &[]);
     out.assert_code(0);
     assert!(server
         .get("v1", "ConfigMap", Some("demo"), "app-config")
         .is_some());
+    assert!(server.get("v1", "Service", Some("demo"), "app").is_some());
     let log = server.requests();
     let failed: Vec<u16> = log
         .iter()
@@ -631,7 +634,7 @@ fn deploy_json_summary_carries_the_documented_fields() {
     assert_eq!(r["namespace"], "demo");
     assert_eq!(r["revision"], 1);
     assert_eq!(r["status"], "deployed");
-    assert_eq!(r["counts"]["created"], 4);
+    assert_eq!(r["counts"]["created"], 5);
     assert!(r["durationMs"].is_u64());
     // The diff went to stderr, not into the JSON.
     assert!(out.stderr().contains("+ Deployment demo/app"));
@@ -766,13 +769,32 @@ fn demo_workspace_deploys_end_to_end_and_kubectl_sees_it() {
         harness::copy_tree(&harness::repo_root().join(part), &dir.path().join(part));
     }
     let key: PathBuf = dir.path().join("secrets/demo.agekey");
+    // The plaintext secret values (asked for explicitly), to grep every output for.
+    let plain = berth(dir.path())
+        .args(["secrets", "decrypt", "secrets/jupyter.yaml"])
+        .env("SOPS_AGE_KEY_FILE", &key)
+        .code(0)
+        .stdout();
+    let values: Vec<String> = plain
+        .lines()
+        .filter_map(|l| {
+            l.split_once(": ")
+                .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        })
+        .filter(|v| v.len() >= 8)
+        .collect();
+    assert!(!values.is_empty(), "no secret values found in {plain}");
+    let mut forbidden = values.clone();
+    forbidden.extend(values.iter().map(|v| b64(v)));
+    let forbidden: Vec<&str> = forbidden.iter().map(String::as_str).collect();
     let kc = server.kubeconfig();
     let out = berth(dir.path())
-        .args(["deploy", "-p", "jupyter", "--yes", "--kubeconfig"])
+        .args(["deploy", "-p", "jupyter", "--yes", "-v", "--kubeconfig"])
         .args([&kc])
         .env("SOPS_AGE_KEY_FILE", &key)
         .output();
     out.assert_code(0);
+    out.assert_never_printed(&forbidden);
     let pods = kubectl(&server, &["get", "deployments", "-A", "-o", "name"]);
     let names = String::from_utf8_lossy(&pods.stdout);
     assert!(names.contains("deployment.apps/"), "{names}");
@@ -782,4 +804,31 @@ fn demo_workspace_deploys_end_to_end_and_kubectl_sees_it() {
         .env("SOPS_AGE_KEY_FILE", &key)
         .output();
     again.assert_code(0);
+    again.assert_never_printed(&forbidden);
+}
+
+#[test]
+fn kubeconfig_resolves_like_kubectl() {
+    let server = TestApiServer::start();
+    let ws = Ws::new();
+    // KUBECONFIG (a path list; missing entries are skipped).
+    let list =
+        std::env::join_paths([ws.path().join("missing-config"), server.kubeconfig()]).unwrap();
+    berth(ws.path())
+        .args(["diff", "-p", "app"])
+        .env("KUBECONFIG", &list)
+        .code(0);
+    // ~/.kube/config (the harness points HOME at <cwd>/.home).
+    let home_kube = ws.path().join(".home/.kube");
+    std::fs::create_dir_all(&home_kube).unwrap();
+    std::fs::copy(server.kubeconfig(), home_kube.join("config")).unwrap();
+    berth(ws.path()).args(["diff", "-p", "app"]).code(0);
+    // --context must name a context of the file.
+    let out = berth(ws.path())
+        .args(["diff", "-p", "app", "--context", "nope"])
+        .code(1);
+    out.assert_stderr_contains(&["context \"nope\" is not defined"]);
+    berth(ws.path())
+        .args(["diff", "-p", "app", "--context", "test"])
+        .code(0);
 }

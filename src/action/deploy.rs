@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use base64::Engine as _;
 use futures::{stream, StreamExt as _};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -25,7 +26,9 @@ use crate::diff::{self, render_object, Action, ObjectDiff, RenderOptions, Summar
 use crate::git::GitInfo;
 use crate::manifest::order::install_rank;
 use crate::manifest::{Object, ObjectRef};
-use crate::release::{default_holder, Record, RecordMeta, Releases};
+use crate::release::{
+    decode as decode_record, default_holder, Record, RecordMeta, Releases, DATA_KEY, SECRET_TYPE,
+};
 use crate::ui::progress::{Progress, ReleaseProgress};
 use crate::ui::Ui;
 use crate::workspace::Workspace;
@@ -33,8 +36,11 @@ use crate::workspace::Workspace;
 /// Label naming the release an object belongs to.
 pub const RELEASE_LABEL: &str = "berth.deploy/release";
 
-/// How many requests are in flight at once.
+/// How many requests of one release are in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// How many releases are diffed at once.
+const RELEASES_IN_FLIGHT: usize = 4;
 
 /// One release as the engine sees it: its objects (install order) and the
 /// inventory of its previous deployed revision (what may be pruned).
@@ -254,11 +260,14 @@ pub async fn diff_releases(
     }
     let live = Arc::new(live);
 
-    let mut out = Vec::new();
-    for t in targets {
-        out.push(diff_one(cluster, settings, t, &resources, &existing_ns, &live).await?);
-    }
-    Ok(out)
+    // Several releases at once (each keeps `concurrency` requests in flight),
+    // results in plan order.
+    let diffs: Vec<anyhow::Result<ReleaseDiff>> = stream::iter(targets)
+        .map(|t| diff_one(cluster, settings, t, &resources, &existing_ns, &live))
+        .buffered(RELEASES_IN_FLIGHT)
+        .collect()
+        .await;
+    diffs.into_iter().collect()
 }
 
 async fn diff_one(
@@ -677,21 +686,33 @@ pub(crate) async fn prepare(
         Duration::from_secs(workspace.settings.lease_seconds),
         default_holder(),
     );
-    // Records: the base of the diff (inventory) and the next revision numbers.
+    // Records: the base of the diff (inventory) and the next revision numbers,
+    // read with one LIST per namespace for all its releases.
+    let namespaces: BTreeSet<String> = plan
+        .releases
+        .iter()
+        .map(|r| {
+            cluster_args
+                .namespace
+                .clone()
+                .unwrap_or_else(|| r.namespace.clone())
+        })
+        .collect();
+    let records = read_records(&cluster, &namespaces).await?;
     let mut revisions = BTreeMap::new();
     let mut current_by_release = HashMap::new();
     for r in &plan.releases {
         let ns = cluster_args.namespace.as_deref().unwrap_or(&r.namespace);
-        let history = releases
-            .history(ns, &r.name)
-            .await
-            .with_context(|| format!("cannot read the records of release {ns}/{}", r.name))?;
+        let history = records
+            .get(&(ns.to_string(), r.name.clone()))
+            .cloned()
+            .unwrap_or_default();
         let next = history.iter().map(|h| h.revision).max().unwrap_or(0) + 1;
         revisions.insert(r.name.clone(), next);
         let current = history
             .into_iter()
-            .rev()
-            .find(|h| h.status == crate::release::Status::Deployed);
+            .filter(|h| h.status == crate::release::Status::Deployed)
+            .max_by_key(|h| h.revision);
         current_by_release.insert(r.name.clone(), current);
     }
     let rendered = render(&RenderRequest {
@@ -735,6 +756,45 @@ pub(crate) async fn prepare(
     })
 }
 
+/// Every release record in `namespaces`, by (namespace, release): one LIST of
+/// Secrets labelled `owner=berth` per namespace.
+async fn read_records(
+    cluster: &Cluster,
+    namespaces: &BTreeSet<String>,
+) -> anyhow::Result<HashMap<(String, String), Vec<Record>>> {
+    let secrets = cluster.resolve("v1", "Secret").await?;
+    let mut out: HashMap<(String, String), Vec<Record>> = HashMap::new();
+    for ns in namespaces {
+        let items = cluster
+            .list(&secrets, Some(ns), Some("owner=berth"))
+            .await
+            .with_context(|| format!("cannot read the release records in namespace {ns}"))?;
+        for item in items {
+            if item.get("type").and_then(Value::as_str) != Some(SECRET_TYPE) {
+                continue;
+            }
+            let name = item
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let data = item
+                .pointer(&format!("/data/{DATA_KEY}"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .with_context(|| format!("release record {ns}/{name} is not valid base64"))?;
+            let record = decode_record(&bytes)
+                .with_context(|| format!("cannot read release record {ns}/{name}"))?;
+            out.entry((ns.clone(), record.release.clone()))
+                .or_default()
+                .push(record);
+        }
+    }
+    Ok(out)
+}
+
 /// Print the diffs as text (changed objects and a summary line) to `out`.
 pub(crate) fn print_diffs(
     ui: &Ui,
@@ -772,22 +832,30 @@ fn check_dirty(git: &GitInfo, allow_dirty: bool) -> anyhow::Result<()> {
     let ci = std::env::var("CI")
         .map(|v| !v.is_empty() && v != "false" && v != "0")
         .unwrap_or(false);
-    if ci && git.dirty && !allow_dirty {
-        let mut paths: Vec<String> = git
-            .dirty_paths
-            .iter()
-            .take(5)
-            .map(|p| p.display().to_string())
-            .collect();
-        if git.dirty_paths.len() > 5 {
-            paths.push(format!("and {} more", git.dirty_paths.len() - 5));
-        }
-        anyhow::bail!(
-            "refusing to deploy from a dirty git tree with CI set: {} (commit them, or pass --allow-dirty)",
-            paths.join(", ")
-        );
+    match dirty_refusal(ci, git, allow_dirty) {
+        Some(msg) => Err(anyhow::anyhow!(msg)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The refusal message for a dirty tree under CI, naming up to five paths.
+fn dirty_refusal(ci: bool, git: &GitInfo, allow_dirty: bool) -> Option<String> {
+    if !ci || !git.dirty || allow_dirty {
+        return None;
+    }
+    let mut paths: Vec<String> = git
+        .dirty_paths
+        .iter()
+        .take(5)
+        .map(|p| p.display().to_string())
+        .collect();
+    if git.dirty_paths.len() > 5 {
+        paths.push(format!("and {} more", git.dirty_paths.len() - 5));
+    }
+    Some(format!(
+        "refusing to deploy from a dirty git tree with CI set: {} (commit them, or pass --allow-dirty)",
+        paths.join(", ")
+    ))
 }
 
 /// Parse `--timeout`: `300`, `300s`, `5m`, `1h`, `1m30s`.
@@ -814,7 +882,7 @@ pub fn parse_timeout(text: &str) -> anyhow::Result<Duration> {
             _ => anyhow::bail!("invalid --timeout {text:?}: use e.g. 300s, 5m, 1h"),
         };
     }
-    if !num.is_empty() {
+    if !num.is_empty() || t.is_empty() {
         anyhow::bail!("invalid --timeout {text:?}: use e.g. 300s, 5m, 1h");
     }
     Ok(Duration::from_secs(total))
@@ -872,6 +940,8 @@ struct DeployOne<'a> {
     ui: &'a Ui,
     progress: &'a Progress,
     git: &'a GitInfo,
+    /// `--atomic`: roll a failed release back to its previous deployed revision.
+    atomic: bool,
 }
 
 impl DeployOne<'_> {
@@ -906,7 +976,8 @@ impl DeployOne<'_> {
         // The release namespace must exist before its records can; it is
         // created here, not by the apply below.
         let mut diff = diff.clone();
-        for e in diff.entries.iter_mut().filter(|e| e.implicit) {
+        let mut implicit_created = 0;
+        for e in diff.entries.iter().filter(|e| e.implicit) {
             if let (Some(res), Some(body)) = (&e.resource, &e.desired) {
                 self.cluster
                     .apply(
@@ -921,9 +992,10 @@ impl DeployOne<'_> {
                     .await
                     .with_context(|| format!("cannot create namespace {}", rr.namespace))?;
                 progress.step(&format!("created {}", e.diff.object));
-                e.diff.action = Action::Unchanged;
+                implicit_created += 1;
             }
         }
+        diff.entries.retain(|e| !e.implicit);
         let diff = &diff;
         let tx = self
             .releases
@@ -948,6 +1020,11 @@ impl DeployOne<'_> {
         if let Some(msg) = &tx.took_over {
             self.ui.warn(msg);
         }
+        // Name the objects about to be applied on the pending record, so a
+        // deploy killed mid-apply leaves them findable (release helper's hook).
+        if let Err(e) = tx.set_intended(manifest.clone(), diff.inventory()).await {
+            self.ui.warn(format!("release {}: {e}", rr.name));
+        }
         outcome.revision = Some(tx.revision);
         let applied = tx
             .hold(apply_release(self.cluster, self.settings, diff, &progress))
@@ -958,7 +1035,8 @@ impl DeployOne<'_> {
         };
         outcome.duration_ms = started.elapsed().as_millis() as u64;
         match applied {
-            Ok(counts) => {
+            Ok(mut counts) => {
+                counts.created += implicit_created;
                 outcome.counts = counts;
                 let revision = tx.revision;
                 tx.succeed(manifest, diff.inventory())
@@ -982,11 +1060,27 @@ impl DeployOne<'_> {
                         inventory.push(r.clone());
                     }
                 }
+                let failed_revision = tx.revision;
                 if let Err(e) = tx.fail(&message, manifest, inventory).await {
                     self.ui.warn(format!(
                         "could not record the failure of {}: {e} (its lease expires on its own)",
                         rr.name
                     ));
+                }
+                if self.atomic {
+                    // --atomic: restore the previous deployed revision (release helper's hook).
+                    return Err(crate::action::rollback::atomic_rollback(
+                        self.ui,
+                        self.cluster,
+                        self.releases,
+                        self.settings,
+                        &rr.namespace,
+                        &rr.name,
+                        failed_revision,
+                        current,
+                        err,
+                    )
+                    .await);
                 }
                 Err(err)
             }
@@ -1088,6 +1182,7 @@ async fn deploy(ui: &Ui, global: &GlobalArgs, args: &DeployArgs) -> anyhow::Resu
         ui,
         progress: &progress,
         git: &p.rendered.git,
+        atomic: args.atomic,
     };
     // Releases follow the needs DAG; releases with no path between them run together.
     let n = p.rendered.releases.len();
@@ -1210,5 +1305,35 @@ mod tests {
         let w = waves(&kinds);
         assert_eq!(w, vec![vec![2, 4], vec![3], vec![1, 5], vec![0], vec![6]]);
         assert!(waves(&[]).is_empty());
+    }
+
+    #[test]
+    fn timeouts_parse_like_kubectl_durations() {
+        assert_eq!(parse_timeout("300").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_timeout("45s").unwrap(), Duration::from_secs(45));
+        assert_eq!(parse_timeout("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_timeout("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_timeout("1m30s").unwrap(), Duration::from_secs(90));
+        for bad in ["5x", "m", "1m30", "-1s", ""] {
+            assert!(parse_timeout(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dirty_tree_refused_only_under_ci_without_allow_dirty() {
+        let git = GitInfo {
+            dirty: true,
+            dirty_paths: (0..7).map(|i| format!("f{i}.yaml").into()).collect(),
+            ..Default::default()
+        };
+        let msg = dirty_refusal(true, &git, false).unwrap();
+        assert!(
+            msg.contains("f0.yaml, f1.yaml, f2.yaml, f3.yaml, f4.yaml, and 2 more"),
+            "{msg}"
+        );
+        assert!(msg.contains("--allow-dirty"));
+        assert!(dirty_refusal(true, &git, true).is_none());
+        assert!(dirty_refusal(false, &git, false).is_none());
+        assert!(dirty_refusal(true, &GitInfo::default(), false).is_none());
     }
 }

@@ -6,10 +6,8 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
-
 use crate::cli::ClusterArgs;
-use crate::cluster::{Cluster, ConnectOptions};
+use crate::cluster::Cluster;
 use crate::release::{default_holder, Releases};
 use crate::workspace::{Plan, ReleasePlan, Workspace};
 
@@ -88,17 +86,9 @@ pub struct Connected {
 /// Connect to the cluster (kubeconfig and context resolved as kubectl does) and
 /// open the release records with the workspace's history limit and lease duration.
 pub async fn connect(args: &ClusterArgs, workspace: &Workspace) -> anyhow::Result<Connected> {
-    // kube (ring) and the AWS SDK (aws-lc-rs) both bring a rustls provider, so
-    // rustls cannot pick one by itself: choose ring (an Err only means one is set).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let opts = ConnectOptions {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-    };
-    let cluster = Cluster::connect(&opts).await?;
-    let client = kube_client(&opts).await?;
+    let cluster = crate::action::deploy::connect(args).await?;
     let releases = Releases::new(
-        client,
+        cluster.client(),
         workspace.settings.history_limit,
         Duration::from_secs(workspace.settings.lease_seconds),
         default_holder(),
@@ -106,29 +96,7 @@ pub async fn connect(args: &ClusterArgs, workspace: &Workspace) -> anyhow::Resul
     Ok(Connected { cluster, releases })
 }
 
-/// A kube client for the same kubeconfig and context as [`Cluster::connect`].
-async fn kube_client(opts: &ConnectOptions) -> anyhow::Result<kube::Client> {
-    let resolved = crate::cluster::kubeconfig::resolve(opts)?;
-    let kopts = kube::config::KubeConfigOptions {
-        context: Some(resolved.context.clone()),
-        ..Default::default()
-    };
-    let mut config = kube::Config::from_custom_kubeconfig(resolved.config, &kopts)
-        .await
-        .with_context(|| format!("cannot read kubeconfig {}", resolved.source))?;
-    // The record store retries by itself (see release::secret).
-    config.default_retry = false;
-    config.connect_timeout = Some(Duration::from_secs(10));
-    config.read_timeout = Some(Duration::from_secs(60));
-    kube::Client::try_from(config)
-        .with_context(|| format!("cannot build a client for context {:?}", resolved.context))
-}
-
 /// A tokio runtime for one command.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
+    crate::action::deploy::runtime()
 }

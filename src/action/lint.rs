@@ -32,9 +32,10 @@ pub fn lint(req: &RenderRequest) -> anyhow::Result<(usize, Vec<Problem>)> {
     let mut session = Session::open(req)?;
     let mut problems = Vec::new();
     let mut rendered = Vec::new();
+    let results = session.render_all();
     let plans = session.plan.releases.clone();
-    for plan in &plans {
-        match session.release(plan) {
+    for (plan, result) in plans.iter().zip(results) {
+        match result {
             Ok(r) => rendered.push(r),
             Err(found) => problems.extend(found.into_iter().map(|message| Problem {
                 release: plan.name.clone(),

@@ -65,9 +65,10 @@ impl RenderedRelease {
 /// with problems, reporting all of that release's problems.
 pub fn render(req: &RenderRequest) -> anyhow::Result<Rendered> {
     let mut session = Session::open(req)?;
-    let mut releases = Vec::with_capacity(session.plan.releases.len());
-    for plan in session.plan.releases.clone() {
-        match session.release(&plan) {
+    let results = session.render_all();
+    let mut releases = Vec::with_capacity(results.len());
+    for (plan, result) in session.plan.releases.iter().zip(results) {
+        match result {
             Ok(r) => releases.push(r),
             Err(problems) => return Err(problems_error(&plan.name, &problems)),
         }
@@ -156,56 +157,132 @@ impl<'a> Session<'a> {
         })
     }
 
-    /// Render one release; every problem found is returned.
-    pub(crate) fn release(&mut self, plan: &ReleasePlan) -> Result<RenderedRelease, Vec<String>> {
+    /// Render every release of the plan, in plan order; each result carries every
+    /// problem found for that release. Charts load and releases render on all
+    /// cores; values (and secrets, decrypted once per file) are read in order.
+    pub(crate) fn render_all(&mut self) -> Vec<Result<RenderedRelease, Vec<String>>> {
+        let plans = self.plan.releases.clone();
         let root = self.workspace.root.clone();
-        let chart = self
-            .charts
-            .entry(plan.chart.clone())
-            .or_insert_with(|| {
-                Chart::load(&plan.chart, &root)
-                    .map_err(|errs| errs.iter().map(|e| describe(e)).collect())
-            })
-            .as_ref()
-            .map_err(Clone::clone)?;
-        let values = self
-            .loader
-            .release_values(&chart.values, &plan.sources, &self.cli)
-            .map_err(|e| vec![describe(&e)])?;
-        if let Some((path, schema)) = &chart.schema {
-            crate::values::validate_schema(path, schema, &values)
-                .map_err(|e| vec![describe(&e)])?;
+        let mut missing: Vec<PathBuf> = Vec::new();
+        for plan in &plans {
+            if !self.charts.contains_key(&plan.chart) && !missing.contains(&plan.chart) {
+                missing.push(plan.chart.clone());
+            }
         }
-        let revision = self.revisions.get(&plan.name).copied();
-        let extra = TemplateContext {
-            release: ReleaseInfo {
-                name: &plan.name,
-                namespace: &plan.namespace,
-                revision: revision.unwrap_or(1),
-                is_upgrade: revision.is_some_and(|r| r > 1),
-            },
-            profile: ProfileInfo {
-                name: &plan.profile,
-                description: &plan.profile_description,
-            },
-            git: &self.git,
-        };
-        let context = chart.context(values, &extra);
-        let (mut objects, errors) = chart.render(context);
-        if !errors.is_empty() {
-            return Err(errors.iter().map(|e| describe(e)).collect());
+        let loaded = par_map(&missing, |path| {
+            Chart::load(path, &root).map_err(|errs| errs.iter().map(|e| describe(e)).collect())
+        });
+        self.charts.extend(missing.into_iter().zip(loaded));
+
+        let mut jobs = Vec::with_capacity(plans.len());
+        for plan in &plans {
+            let job = match &self.charts[&plan.chart] {
+                Err(problems) => Err(problems.clone()),
+                Ok(chart) => self
+                    .loader
+                    .release_values(&chart.values, &plan.sources, &self.cli)
+                    .map_err(|e| vec![describe(&e)])
+                    .and_then(|values| match &chart.schema {
+                        Some((path, schema)) => {
+                            crate::values::validate_schema(path, schema, &values)
+                                .map(|()| values)
+                                .map_err(|e| vec![describe(&e)])
+                        }
+                        None => Ok(values),
+                    }),
+            };
+            jobs.push((plan, job));
         }
-        crate::manifest::prepare(&mut objects, &plan.name, &plan.profile, &plan.namespace);
-        Ok(RenderedRelease {
-            name: plan.name.clone(),
-            namespace: plan.namespace.clone(),
-            profile: plan.profile.clone(),
-            chart_name: chart.meta.name.clone(),
-            chart_version: chart.meta.version.clone(),
-            needs: plan.needs.clone(),
-            objects,
+
+        let charts = &self.charts;
+        let git = &self.git;
+        let revisions = self.revisions;
+        par_map(&jobs, |(plan, job)| {
+            let values = job.as_ref().map_err(Clone::clone)?;
+            let chart = charts[&plan.chart].as_ref().map_err(Clone::clone)?;
+            render_release(
+                chart,
+                plan,
+                values.clone(),
+                git,
+                revisions.get(&plan.name).copied(),
+            )
         })
     }
+}
+
+/// Render one release whose values are ready.
+fn render_release(
+    chart: &Chart,
+    plan: &ReleasePlan,
+    values: serde_json::Value,
+    git: &GitInfo,
+    revision: Option<u32>,
+) -> Result<RenderedRelease, Vec<String>> {
+    let extra = TemplateContext {
+        release: ReleaseInfo {
+            name: &plan.name,
+            namespace: &plan.namespace,
+            revision: revision.unwrap_or(1),
+            is_upgrade: revision.is_some_and(|r| r > 1),
+        },
+        profile: ProfileInfo {
+            name: &plan.profile,
+            description: &plan.profile_description,
+        },
+        git,
+    };
+    let context = chart.context(values, &extra);
+    let (mut objects, errors) = chart.render(context);
+    if !errors.is_empty() {
+        return Err(errors.iter().map(|e| describe(e)).collect());
+    }
+    crate::manifest::prepare(&mut objects, &plan.name, &plan.profile, &plan.namespace);
+    Ok(RenderedRelease {
+        name: plan.name.clone(),
+        namespace: plan.namespace.clone(),
+        profile: plan.profile.clone(),
+        chart_name: chart.meta.name.clone(),
+        chart_version: chart.meta.version.clone(),
+        needs: plan.needs.clone(),
+        objects,
+    })
+}
+
+/// `f` over `items` on up to as many threads as there are cores; results in item order.
+pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    slots.sort_by_key(|(i, _)| *i);
+    slots.into_iter().map(|(_, r)| r).collect()
 }
 
 /// An error and its causes on one line.
@@ -283,9 +360,14 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Ex
         revisions: &revisions,
     })?;
     let count: usize = rendered.releases.iter().map(|r| r.objects.len()).sum();
+    let manifests = if ui.json() && args.output_dir.is_none() {
+        Vec::new()
+    } else {
+        par_map(&rendered.releases, RenderedRelease::manifest)
+    };
 
     if let Some(dir) = &args.output_dir {
-        write_dir(dir, &rendered)?;
+        write_dir(dir, &rendered, &manifests)?;
         for r in &rendered.releases {
             ui.info(format!(
                 "wrote {} ({} objects)",
@@ -298,8 +380,8 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Ex
         ui.print_json(&to_json(&rendered))?;
     } else if args.output_dir.is_none() {
         let mut out = std::io::stdout().lock();
-        for r in &rendered.releases {
-            out.write_all(r.manifest().as_bytes())?;
+        for m in &manifests {
+            out.write_all(m.as_bytes())?;
         }
         out.flush()?;
     }
@@ -352,13 +434,13 @@ fn to_json(rendered: &Rendered) -> RenderJson<'_> {
 
 /// Write one `<release>.yaml` per release under `dir`, each atomically (written
 /// beside, then renamed). Everything was rendered before the first write.
-fn write_dir(dir: &Path, rendered: &Rendered) -> anyhow::Result<()> {
+fn write_dir(dir: &Path, rendered: &Rendered, manifests: &[String]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for r in &rendered.releases {
+    for (r, manifest) in rendered.releases.iter().zip(manifests) {
         let target = dir.join(format!("{}.yaml", r.name));
         let mut tmp = tempfile::NamedTempFile::new_in(dir)
             .with_context(|| format!("cannot write in {}", dir.display()))?;
-        tmp.write_all(r.manifest().as_bytes())
+        tmp.write_all(manifest.as_bytes())
             .with_context(|| format!("cannot write {}", target.display()))?;
         tmp.persist(&target)
             .with_context(|| format!("cannot write {}", target.display()))?;

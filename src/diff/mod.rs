@@ -48,7 +48,11 @@ impl Action {
 
 /// How one Secret key changes (lengths in decoded bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "change", rename_all = "lowercase")]
+#[serde(
+    tag = "change",
+    rename_all = "lowercase",
+    rename_all_fields = "camelCase"
+)]
 pub enum KeyChange {
     Added {
         key: String,
