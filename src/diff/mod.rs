@@ -294,6 +294,9 @@ pub fn render_object(d: &ObjectDiff, opts: &RenderOptions) -> String {
         "{}",
         paint(opts.color, code, &format!("{sign} {}", d.object))
     );
+    if d.action == Action::Unchanged {
+        return out;
+    }
     let secret = d
         .before
         .as_ref()
