@@ -887,6 +887,22 @@ fn a_killed_deploy_leaves_a_lease_that_expires_and_the_next_deploy_takes_over() 
     assert_eq!(history[2], rev(3, "deployed", "deploy"));
     let out = run(dir.path(), &server, &["history", "-p", "jupyter", "hub"]).success();
     assert!(out.stdout().contains("abandoned"), "{}", out.stdout());
+    // The abandoned revision still names what the killed deploy was applying.
+    let out = run(
+        dir.path(),
+        &server,
+        &["history", "-p", "jupyter", "hub", "--output", "json"],
+    )
+    .success();
+    let abandoned = &json_of(&out)["releases"][0]["revisions"][1];
+    assert!(
+        abandoned["inventory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["kind"] == "Deployment" && o["name"] == "hub"),
+        "{abandoned}"
+    );
 }
 
 #[test]
@@ -1059,4 +1075,30 @@ fn demo_workspace_with_sops_secrets_rollback_restores_them_and_never_prints_them
         .map(|r| format!("{} {}", r["revision"], r["status"].as_str().unwrap()))
         .collect();
     assert_eq!(statuses, ["1 superseded", "2 rolled-back", "3 deployed"]);
+}
+
+#[test]
+fn delete_keep_history_removes_objects_but_keeps_the_records() {
+    let server = server();
+    let dir = tempdir();
+    workspace(dir.path());
+    run(dir.path(), &server, &["deploy", "-p", "jupyter", "--yes"]).success();
+    let out = run(
+        dir.path(),
+        &server,
+        &["delete", "-p", "jupyter", "hub", "--yes", "--keep-history"],
+    )
+    .success();
+    out.assert_stderr_contains(&["revision records kept", "- Deployment jupyter/hub"]);
+    assert_no_secrets(&out);
+    assert!(live(&server, "apps/v1", "Deployment", "hub").is_none());
+    assert!(live(&server, "v1", "Secret", "hub").is_none());
+    // proxy was not named: untouched.
+    assert!(live(&server, "apps/v1", "Deployment", "proxy").is_some());
+    assert_eq!(
+        record_status(&server, "hub", 1).as_deref(),
+        Some("deployed")
+    );
+    let history = hub_history(dir.path(), &server);
+    assert_eq!(history, [rev(1, "deployed", "deploy")]);
 }

@@ -218,7 +218,26 @@ fn encrypted_regex_and_unencrypted_suffix_interop() {
     assert!(enc.contains("encrypted_regex: ^password$"));
     std::fs::write(d.join("b.yaml"), &enc).unwrap();
     assert_eq!(sops_ok(d, &["decrypt", "b.yaml"], &env), plain);
-    // sops with encrypted_regex and with unencrypted_suffix → berth
+    // berth with mac_only_encrypted → sops
+    let out = berth_run(
+        d,
+        &[
+            "secrets",
+            "encrypt",
+            "--age",
+            &k.recipients[0],
+            "--encrypted-regex",
+            "^password$",
+            "--mac-only-encrypted",
+            "s.yaml",
+        ],
+        &[],
+    );
+    out.assert_code(0);
+    assert!(out.stdout().contains("mac_only_encrypted: true"));
+    std::fs::write(d.join("mo.yaml"), out.stdout()).unwrap();
+    assert_eq!(sops_ok(d, &["decrypt", "mo.yaml"], &env), plain);
+    // sops with encrypted_regex, unencrypted_suffix, mac_only_encrypted → berth
     for flags in [
         vec!["--encrypted-regex", "^password$"],
         vec!["--unencrypted-suffix", "_unencrypted"],
@@ -231,6 +250,21 @@ fn encrypted_regex_and_unencrypted_suffix_interop() {
         out.assert_code(0);
         assert_eq!(out.stdout(), plain);
     }
+    // sops with mac_only_encrypted (a .sops.yaml option only) → berth
+    std::fs::write(
+        d.join(".sops.yaml"),
+        format!(
+            "creation_rules:\n  - age: {}\n    encrypted_regex: ^password$\n    mac_only_encrypted: true\n",
+            k.recipients[0]
+        ),
+    )
+    .unwrap();
+    let enc = sops_ok(d, &["encrypt", "s.yaml"], &[]);
+    assert!(enc.contains("mac_only_encrypted: true"));
+    std::fs::write(d.join("e.yaml"), enc).unwrap();
+    let out = berth_run(d, &["secrets", "decrypt", "e.yaml"], &env);
+    out.assert_code(0);
+    assert_eq!(out.stdout(), plain);
 }
 
 #[test]
@@ -635,6 +669,25 @@ fn kms_keys_interop_through_moto_with_and_without_context() {
             "a: kms-SECRET\nnum: 3\n"
         );
     }
+    // A role to assume (STS at the same endpoint), both ways.
+    let with_role = format!("{arn}+arn:aws:iam::123456789012:role/deploy");
+    let enc = sops_ok(d, &["encrypt", "--kms", &with_role, "s.yaml"], &env);
+    assert!(enc.contains("role: arn:aws:iam::123456789012:role/deploy"));
+    std::fs::write(d.join("r.yaml"), enc).unwrap();
+    let out = berth_run(d, &["secrets", "decrypt", "r.yaml"], &env);
+    out.assert_code(0);
+    assert_eq!(out.stdout(), "a: kms-SECRET\nnum: 3\n");
+    let out = berth_run(
+        d,
+        &["secrets", "encrypt", "--kms", &with_role, "s.yaml"],
+        &env,
+    );
+    out.assert_code(0);
+    std::fs::write(d.join("rb.yaml"), out.stdout()).unwrap();
+    assert_eq!(
+        sops_ok(d, &["decrypt", "rb.yaml"], &env),
+        "a: kms-SECRET\nnum: 3\n"
+    );
     // A wrong encryption context is refused by KMS and reported per key.
     let enc = std::fs::read_to_string(d.join("b.yaml")).unwrap();
     std::fs::write(d.join("w.yaml"), enc.replace("team: data", "team: other")).unwrap();
@@ -642,4 +695,97 @@ fn kms_keys_interop_through_moto_with_and_without_context() {
     out.assert_code(1);
     out.assert_stderr_contains(&["no key could decrypt", &format!("kms {arn}")]);
     out.assert_never_printed(&["kms-SECRET"]);
+}
+
+#[test]
+fn demo_workspace_secrets_decrypt_byte_identical_to_sops() {
+    // Regression: hex-looking strings starting with a digit were quoted.
+    let t = tempdir();
+    let d = t.path();
+    let src = crate::support::harness::repo_root().join("secrets");
+    let key = src.join("demo.agekey");
+    for name in ["jupyter.yaml", "naas.yaml"] {
+        std::fs::copy(src.join(name), d.join(name)).unwrap();
+        let env = keyenv(&key);
+        let by_sops = sops_ok(d, &["decrypt", name], &env);
+        let out = berth_run(d, &["secrets", "decrypt", name], &env);
+        out.assert_code(0);
+        assert_eq!(out.stdout(), by_sops, "{name}");
+    }
+}
+
+#[test]
+fn edit_interrupted_by_ctrl_c_leaves_original_and_no_temp() {
+    use std::os::unix::process::CommandExt;
+    let t = tempdir();
+    let d = t.path();
+    let tmp = d.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let k = age_keys(d, 1);
+    std::fs::write(d.join("s.yaml"), PLAIN).unwrap();
+    std::fs::write(
+        d.join("e.yaml"),
+        sops_ok(d, &["encrypt", "--age", &k.recipients[0], "s.yaml"], &[]),
+    )
+    .unwrap();
+    let original = std::fs::read(d.join("e.yaml")).unwrap();
+    // The "editor" changes the text, then Ctrl-C hits the whole process group
+    // (as a terminal does) while it is still open.
+    let editor = editor_script(
+        d,
+        "ctrlc.sh",
+        "sed -i 's/hunter2-SECRET/changed-SECRET/' \"$1\"\nkill -INT -$(cut -d' ' -f5 /proc/$$/stat)\nsleep 1",
+    );
+    let mut run = berth(d)
+        .args(["secrets", "edit", "e.yaml"])
+        .env("SOPS_AGE_KEY_FILE", &k.files[0])
+        .env("TMPDIR", &tmp)
+        .env("EDITOR", editor);
+    run.command().process_group(0);
+    let out = run.output();
+    out.assert_code(1);
+    out.assert_stderr_contains(&["e.yaml"]);
+    out.assert_never_printed(&["hunter2", "changed-SECRET"]);
+    assert_eq!(std::fs::read(d.join("e.yaml")).unwrap(), original);
+    assert!(
+        leftover_temp(&tmp).is_empty(),
+        "temp left: {:?}",
+        leftover_temp(&tmp)
+    );
+}
+
+#[test]
+fn decrypt_values_works_inside_a_tokio_runtime_with_kms() {
+    // The render path calls decrypt_values from async code; KMS needs its own runtime.
+    let kms = MotoKms::start();
+    let arn = kms.create_key();
+    let t = tempdir();
+    let d = t.path();
+    std::fs::write(
+        d.join("s.yaml"),
+        "db:\n    password: kms-SECRET\n    port: 5432\n",
+    )
+    .unwrap();
+    let env = kms.env();
+    std::fs::write(
+        d.join("e.yaml"),
+        sops_ok(d, &["encrypt", "--kms", &arn, "s.yaml"], &env),
+    )
+    .unwrap();
+    for (k, v) in &env {
+        std::env::set_var(k, v);
+    }
+    let path = d.join("e.yaml");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let values = rt
+        .block_on(async { berth::secrets::decrypt_values(&path) })
+        .unwrap();
+    assert_eq!(values["db"]["password"], "kms-SECRET");
+    assert_eq!(values["db"]["port"], 5432);
+    // And outside any runtime.
+    let values = berth::secrets::decrypt_values(&path).unwrap();
+    assert_eq!(values["db"]["password"], "kms-SECRET");
 }

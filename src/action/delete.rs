@@ -88,8 +88,8 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &DeleteArgs) -> anyhow::Result<Ex
             return finish(ui, &planned, false);
         }
         if !args.yes && !ui.confirm("berth delete", "Delete these objects and records?")? {
-            ui.info("nothing deleted");
-            return finish(ui, &[], false);
+            // As `deploy` does: a "no" at the prompt is exit 1, nothing deleted.
+            anyhow::bail!("delete cancelled at the prompt: nothing was deleted");
         }
         for p in &planned {
             for (o, res) in &p.objects {

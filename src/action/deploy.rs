@@ -36,8 +36,11 @@ use crate::workspace::Workspace;
 /// Label naming the release an object belongs to.
 pub const RELEASE_LABEL: &str = "berth.deploy/release";
 
-/// How many requests are in flight at once.
+/// How many requests of one release are in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// How many releases are diffed at once.
+const RELEASES_IN_FLIGHT: usize = 4;
 
 /// One release as the engine sees it: its objects (install order) and the
 /// inventory of its previous deployed revision (what may be pruned).
@@ -257,11 +260,14 @@ pub async fn diff_releases(
     }
     let live = Arc::new(live);
 
-    let mut out = Vec::new();
-    for t in targets {
-        out.push(diff_one(cluster, settings, t, &resources, &existing_ns, &live).await?);
-    }
-    Ok(out)
+    // Several releases at once (each keeps `concurrency` requests in flight),
+    // results in plan order.
+    let diffs: Vec<anyhow::Result<ReleaseDiff>> = stream::iter(targets)
+        .map(|t| diff_one(cluster, settings, t, &resources, &existing_ns, &live))
+        .buffered(RELEASES_IN_FLIGHT)
+        .collect()
+        .await;
+    diffs.into_iter().collect()
 }
 
 async fn diff_one(
@@ -1013,6 +1019,11 @@ impl DeployOne<'_> {
             })?;
         if let Some(msg) = &tx.took_over {
             self.ui.warn(msg);
+        }
+        // Name the objects about to be applied on the pending record, so a
+        // deploy killed mid-apply leaves them findable (release helper's hook).
+        if let Err(e) = tx.set_intended(manifest.clone(), diff.inventory()).await {
+            self.ui.warn(format!("release {}: {e}", rr.name));
         }
         outcome.revision = Some(tx.revision);
         let applied = tx

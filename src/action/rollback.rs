@@ -17,7 +17,7 @@ use crate::action::Exit;
 use crate::cli::{DiffDisplayArgs, GlobalArgs, RollbackArgs};
 use crate::cluster::Cluster;
 use crate::manifest::parse_manifest;
-use crate::release::{rollback_target, Record, RecordMeta, Releases, Status};
+use crate::release::{rollback_target, Record, RecordMeta, ReleaseError, Releases, Status};
 use crate::ui::progress::Progress;
 use crate::ui::Ui;
 
@@ -68,7 +68,7 @@ pub struct RollbackDoc {
     pub namespace: String,
     /// The revision whose manifest was restored.
     pub restored: u32,
-    /// The new revision (`null` for `--dry-run` or when declined).
+    /// The new revision (`null` for `--dry-run`).
     pub revision: Option<u32>,
     pub status: Option<Status>,
     pub counts: Option<ApplyCounts>,
@@ -130,9 +130,9 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &RollbackArgs) -> anyhow::Result<
                 (Some(record.revision), Some(record.status), Some(*counts))
             }
             Restored::DryRun => (None, None, None),
+            // As `deploy` does: a "no" at the prompt is exit 1, nothing written.
             Restored::Declined => {
-                ui.info("nothing applied");
-                (None, None, None)
+                anyhow::bail!("rollback cancelled at the prompt: nothing was applied")
             }
         };
         if ui.json() {
@@ -246,6 +246,19 @@ pub async fn restore_revision(r: &Restore<'_>, target: &Record) -> anyhow::Resul
     if let Some(msg) = &tx.took_over {
         r.ui.warn(msg);
     }
+    // Name what is about to be applied on the pending record, in case this
+    // process dies mid-apply (best effort, but a lost lease stops here).
+    match tx
+        .set_intended(target.manifest.clone(), diff.inventory())
+        .await
+    {
+        Ok(()) => {}
+        Err(e @ ReleaseError::LeaseLost { .. }) => return Err(e.into()),
+        Err(e) => r.ui.warn(format!(
+            "could not note the objects of revision {} on its record: {e}",
+            tx.revision
+        )),
+    }
     let progress = if r.ui.json() {
         Progress::lines(r.ui.is_quiet())
     } else {
@@ -350,5 +363,60 @@ pub async fn atomic_rollback(
             "release {namespace}/{release}: revision {failed_revision} failed, and the --atomic rollback to revision {} failed too: {rollback_err:#}",
             previous.revision
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::GitInfo;
+    use crate::manifest::ObjectRef;
+
+    fn record(revision: u32, status: Status, names: &[&str]) -> Record {
+        let t = chrono::Utc::now();
+        Record {
+            release: "hub".into(),
+            namespace: "jupyter".into(),
+            revision,
+            status,
+            profile: "jupyter".into(),
+            chart_name: "hub".into(),
+            chart_version: "1".into(),
+            git: GitInfo::default(),
+            description: "deploy".into(),
+            error: None,
+            started_at: t,
+            updated_at: t,
+            manifest: String::new(),
+            inventory: names
+                .iter()
+                .map(|n| ObjectRef {
+                    api_version: "v1".into(),
+                    kind: "ConfigMap".into(),
+                    namespace: Some("jupyter".into()),
+                    name: n.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    fn names(refs: &[ObjectRef]) -> Vec<&str> {
+        refs.iter().map(|r| r.name.as_str()).collect()
+    }
+
+    #[test]
+    fn prune_base_is_current_inventory_plus_later_failures() {
+        let history = [
+            record(1, Status::Failed, &["ancient"]),
+            record(2, Status::Superseded, &["a", "old"]),
+            record(3, Status::Deployed, &["a", "b"]),
+            record(4, Status::Failed, &["a", "b", "new"]),
+            record(5, Status::Pending, &[]),
+        ];
+        assert_eq!(names(&prune_base(&history)), ["a", "b", "new"]);
+        assert!(prune_base(&[]).is_empty());
+        // Never deployed: only what failed attempts applied.
+        let history = [record(1, Status::Failed, &["x"])];
+        assert_eq!(names(&prune_base(&history)), ["x"]);
     }
 }

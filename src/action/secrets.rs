@@ -113,7 +113,7 @@ fn editor_command() -> String {
 }
 
 /// Run the editor on `file`; `$EDITOR` may carry arguments (run through sh).
-fn run_editor(file: &Path) -> anyhow::Result<()> {
+fn run_editor(file: &Path) -> anyhow::Result<std::process::ExitStatus> {
     let editor = editor_command();
     let status = std::process::Command::new("sh")
         .arg("-c")
@@ -122,10 +122,7 @@ fn run_editor(file: &Path) -> anyhow::Result<()> {
         .arg(file)
         .status()
         .with_context(|| format!("cannot start the editor `{editor}`"))?;
-    if !status.success() {
-        bail!("the editor `{editor}` failed ({status}); the file was not changed");
-    }
-    Ok(())
+    Ok(status)
 }
 
 fn edit(ui: &Ui, file: &Path) -> anyhow::Result<Exit> {
@@ -170,8 +167,15 @@ fn edit_inner(ui: &Ui, file: &Path, interrupted: &AtomicBool) -> anyhow::Result<
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     loop {
         check_interrupt()?;
-        run_editor(temp.path())?;
+        let status = run_editor(temp.path())?;
         check_interrupt()?;
+        if !status.success() {
+            bail!(
+                "the editor `{}` failed ({status}); {} was not changed",
+                editor_command(),
+                file.display()
+            );
+        }
         let text = temp.read().context("cannot read the edited file")?;
         if text.as_str() == session.plaintext() {
             ui.info(format!("{}: no changes", file.display()));

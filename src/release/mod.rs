@@ -21,6 +21,12 @@
 //! holder's lease is unexpired, naming the holder and since when; an expired lease
 //! (a killed deploy) is taken over: its record becomes `failed` with the reason,
 //! and [`Transaction::took_over`] says so. No release is ever stuck.
+//! Expiry is judged by the clock of the process that wants the lease, against the
+//! expiry instant the holder wrote: hosts are assumed roughly in sync (NTP); a
+//! skew only shortens or lengthens the wait by that much. A pending record names
+//! the objects its deploy is about to apply once the deploy calls
+//! [`Transaction::set_intended`]; a record taken over keeps them, so `delete`
+//! and later rollbacks can find what a killed deploy may have created.
 //!
 //! This module owns the records and leases; it never touches the release's
 //! objects (applying and pruning are `cluster`'s), and it prints nothing.
@@ -658,6 +664,32 @@ impl<S: Store> Transaction<S> {
         lease.expires_at =
             now + chrono::Duration::from_std(self.lease_duration).unwrap_or(chrono::Duration::MAX);
         let version = self.write(&st.record, Some(&lease), &st.version).await?;
+        st.lease = lease;
+        st.version = version;
+        Ok(())
+    }
+
+    /// Write what this deploy is about to apply onto its pending record (and
+    /// renew the lease). Should the process die mid-apply, the record taken over
+    /// later still names the objects it may have created, so `delete` and the
+    /// prune base of later rollbacks can find them. One write; optional.
+    pub async fn set_intended(
+        &self,
+        manifest: String,
+        inventory: Vec<ObjectRef>,
+    ) -> Result<(), ReleaseError> {
+        let mut st = self.state.lock().await;
+        let now = self.clock.now();
+        let mut record = st.record.clone();
+        record.manifest = manifest;
+        record.inventory = inventory;
+        record.updated_at = now;
+        let mut lease = st.lease.clone();
+        lease.renewed_at = now;
+        lease.expires_at =
+            now + chrono::Duration::from_std(self.lease_duration).unwrap_or(chrono::Duration::MAX);
+        let version = self.write(&record, Some(&lease), &st.version).await?;
+        st.record = record;
         st.lease = lease;
         st.version = version;
         Ok(())

@@ -626,3 +626,24 @@ fn all_objects_is_the_union_in_reverse_install_order() {
         ]
     );
 }
+
+#[tokio::test]
+async fn intended_objects_survive_a_killed_deploy() {
+    let f = Fixture::new();
+    let alice = f.releases("alice@box:1", 10);
+    let bob = f.releases("bob@ci:2", 10);
+    let killed = alice.begin("jupyter", "hub", meta("deploy")).await.unwrap();
+    killed.set_intended("m1".into(), inv("new")).await.unwrap();
+    let pending = alice.get("jupyter", "hub", 1).await.unwrap().unwrap();
+    assert_eq!(pending.status, Status::Pending);
+    assert_eq!(pending.inventory, inv("new"));
+    drop(killed);
+    f.clock.advance(301);
+    let tx = bob.begin("jupyter", "hub", meta("deploy")).await.unwrap();
+    assert!(tx.took_over.is_some());
+    let abandoned = bob.get("jupyter", "hub", 1).await.unwrap().unwrap();
+    assert_eq!(abandoned.status, Status::Failed);
+    assert_eq!(abandoned.inventory, inv("new"));
+    let history = bob.history("jupyter", "hub").await.unwrap();
+    assert!(all_objects(&history).contains(&inv("new")[0]));
+}

@@ -983,3 +983,66 @@ mod tests {
         assert_eq!(mac_aad("2026-11-21T23:34:56.123Z"), "2026-11-21T23:34:56Z");
     }
 }
+
+/// Entry points for `benches/secrets.rs` only (not a stable API).
+#[doc(hidden)]
+pub mod bench_support {
+    use super::*;
+
+    /// Load a YAML document into the tree.
+    pub fn load_yaml(text: &str) -> usize {
+        match formats::yaml::load(text) {
+            Ok(Value::Map(items)) => items.len(),
+            _ => 0,
+        }
+    }
+
+    /// A cipher with a random data key.
+    pub struct Bench(Cipher);
+    impl Bench {
+        /// Prepare.
+        pub fn new() -> Bench {
+            Bench(Cipher::new(&cipher::new_data_key()))
+        }
+        /// Encrypt and decrypt one string value.
+        pub fn round_trip(&self, v: &str) -> bool {
+            let enc = self
+                .0
+                .encrypt(&Value::Str(v.into()), "a:b:")
+                .unwrap_or_default();
+            self.0.decrypt(&enc, "a:b:").is_ok()
+        }
+    }
+    impl Default for Bench {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// sops' MAC over string values.
+    pub fn mac(values: &[String]) -> String {
+        let mut h = Sha512::new();
+        for v in values {
+            h.update(v.as_bytes());
+        }
+        hex::encode_upper(h.finalize())
+    }
+
+    /// Write an age key and `doc` encrypted for it under `dir`; returns (file, key file).
+    pub fn encrypted_file(dir: &Path, doc: &str) -> (PathBuf, PathBuf) {
+        let id = ::age::x25519::Identity::generate();
+        let key_file = dir.join("key.txt");
+        use secrecy::ExposeSecret;
+        std::fs::write(&key_file, format!("{}\n", id.to_string().expose_secret())).unwrap_or(());
+        let plain = dir.join("plain.yaml");
+        std::fs::write(&plain, doc).unwrap_or(());
+        let opts = EncryptOptions {
+            age: vec![id.to_public().to_string()],
+            ..EncryptOptions::default()
+        };
+        let out = encrypt_file(&plain, None, &opts).unwrap_or_default();
+        let file = dir.join("secrets.yaml");
+        std::fs::write(&file, out).unwrap_or(());
+        (file, key_file)
+    }
+}

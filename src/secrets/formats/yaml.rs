@@ -726,9 +726,10 @@ fn plain_ok(s: &str) -> bool {
     ) {
         return false;
     }
-    if (first.is_ascii_digit() || first == '.' || first == '+')
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.:+-".contains(c))
+    // go-yaml also quotes YAML 1.1 base-60 numbers such as 1:20.
+    if s.contains(':')
+        && (first.is_ascii_digit() || first == '+')
+        && s.chars().all(|c| c.is_ascii_digit() || "_.:+".contains(c))
     {
         return false;
     }
@@ -828,5 +829,28 @@ mod tests {
         let out = emit(&v, false);
         assert_eq!(load(&out).unwrap(), v);
         assert_eq!(out, text);
+    }
+
+    #[test]
+    fn quoting_matches_go_yaml() {
+        let mut out = String::new();
+        for s in [
+            "68688e4cb8a2",
+            "3.11.0",
+            "1:20",
+            "1e3",
+            "0x1",
+            "yes",
+            "n",
+            "a: b",
+            "-x",
+        ] {
+            string(s, 4, &mut out);
+            out.push('|');
+        }
+        assert_eq!(
+            out,
+            "68688e4cb8a2|3.11.0|\"1:20\"|\"1e3\"|\"0x1\"|\"yes\"|\"n\"|\"a: b\"|\"-x\"|"
+        );
     }
 }

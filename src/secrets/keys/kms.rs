@@ -77,6 +77,16 @@ impl KmsContext {
     }
 }
 
+impl Drop for KmsContext {
+    /// Callers may be inside their own async runtime, where dropping a runtime
+    /// (which blocks) would panic: shut ours down without blocking.
+    fn drop(&mut self) {
+        if let Some(Ok(rt)) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 fn region_of(arn: &str) -> Result<String, KeyError> {
     arn.split(':')
         .nth(3)

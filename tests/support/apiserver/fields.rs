@@ -15,11 +15,17 @@ pub type FieldSet = BTreeSet<Path>;
 /// One `managedFields` entry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
+    /// The field manager's name.
     pub manager: String,
+    /// `Apply` or `Update`.
     pub operation: String,
+    /// The apiVersion the manager wrote with.
     pub api_version: String,
+    /// When the entry last changed (RFC 3339).
     pub time: String,
+    /// `status`/`scale` when written through a subresource.
     pub subresource: Option<String>,
+    /// The fields the manager owns.
     pub set: FieldSet,
 }
 
@@ -34,9 +40,13 @@ impl Entry {
 /// A field ownership conflict: another manager owns `path` with a different value.
 #[derive(Clone, Debug)]
 pub struct Conflict {
+    /// The manager owning the field.
     pub manager: String,
+    /// The apiVersion of its entry.
     pub api_version: String,
+    /// Its subresource, if it wrote through one.
     pub subresource: Option<String>,
+    /// The contested field.
     pub path: Path,
 }
 

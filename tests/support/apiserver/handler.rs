@@ -19,12 +19,19 @@ use std::time::{Duration, Instant};
 
 /// A parsed incoming request.
 pub struct Request {
+    /// HTTP method.
     pub method: String,
+    /// URL path.
     pub path: String,
+    /// Decoded query parameters.
     pub query: HashMap<String, String>,
+    /// Content-Type header.
     pub content_type: String,
+    /// Accept header.
     pub accept: String,
+    /// User-Agent header.
     pub user_agent: String,
+    /// The whole request body.
     pub body: bytes::Bytes,
 }
 

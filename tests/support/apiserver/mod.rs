@@ -77,10 +77,15 @@ impl Default for ServerOptions {
 /// One request the server received.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequestLog {
+    /// HTTP method.
     pub method: String,
+    /// URL path.
     pub path: String,
+    /// Raw query string (still percent-encoded).
     pub query: String,
+    /// Content-Type header ("" when absent).
     pub content_type: String,
+    /// User-Agent header ("" when absent).
     pub user_agent: String,
     /// The status code answered (0 when the connection was dropped).
     pub status: u16,

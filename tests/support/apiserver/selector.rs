@@ -1,6 +1,7 @@
 //! Label selectors (`a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`,
-//! `!a`) and the field selectors the server supports (`metadata.name`,
-//! `metadata.namespace`, with `=`/`==`/`!=`). Pure parsing and matching.
+//! `!a`) and field selectors on string fields by dotted path
+//! (`metadata.name`, `involvedObject.name`, with `=`/`==`/`!=`). Pure parsing
+//! and matching.
 
 use serde_json::Value;
 
@@ -100,7 +101,7 @@ impl Selector {
                 Req::Eq(k, _) | Req::Ne(k, _) => k,
                 other => return Err(format!("unsupported field selector {other:?}")),
             };
-            if !matches!(k.as_str(), "metadata.name" | "metadata.namespace" | "type") {
+            if k.is_empty() || k.split('.').any(str::is_empty) {
                 return Err(format!("field label not supported: {k}"));
             }
         }
@@ -116,13 +117,12 @@ impl Selector {
     }
 }
 
+/// A field selector key as a dotted path (`metadata.name`, `type`,
+/// `involvedObject.name`, `status.phase` …); string fields only.
 fn field<'a>(obj: &'a Value, k: &str) -> Option<&'a str> {
-    match k {
-        "metadata.name" => obj["metadata"]["name"].as_str(),
-        "metadata.namespace" => obj["metadata"]["namespace"].as_str(),
-        "type" => obj["type"].as_str(),
-        _ => None,
-    }
+    k.split('.')
+        .try_fold(obj, |cur, part| cur.get(part))?
+        .as_str()
 }
 
 fn set_values(rest: &str) -> Result<Vec<String>, String> {
@@ -142,6 +142,22 @@ fn set_values(rest: &str) -> Result<Vec<String>, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn field_selectors_follow_dotted_paths() {
+        let ev = json!({"metadata": {"name": "e1"}, "involvedObject": {"kind": "Deployment", "name": "web"}});
+        let sel =
+            Selector::parse("involvedObject.kind=Deployment,involvedObject.name=web").unwrap();
+        assert!(sel.check_fields().is_ok());
+        assert!(sel.matches_fields(&ev));
+        assert!(!Selector::parse("metadata.name!=e1")
+            .unwrap()
+            .matches_fields(&ev));
+        assert!(Selector::parse("app in (a)")
+            .unwrap()
+            .check_fields()
+            .is_err());
+    }
 
     #[test]
     fn set_based_and_equality_requirements() {

@@ -13,11 +13,17 @@ use tokio::sync::broadcast;
 /// A change to one object, as sent on watches.
 #[derive(Debug)]
 pub struct Event {
+    /// The resourceVersion the change produced.
     pub rv: u64,
+    /// API group of the object's resource.
     pub group: String,
+    /// Plural resource name.
     pub plural: String,
+    /// Namespace ("" for cluster-scoped objects).
     pub namespace: String,
+    /// ADDED, MODIFIED or DELETED.
     pub kind: &'static str,
+    /// The object after the change (before it, for DELETED).
     pub object: Value,
 }
 
@@ -25,11 +31,17 @@ pub struct Event {
 /// establish a CRD.
 #[derive(Clone, Debug)]
 pub struct Pending {
+    /// API group of the object's resource.
     pub group: String,
+    /// Plural resource name.
     pub plural: String,
+    /// Namespace ("" for cluster-scoped objects).
     pub namespace: String,
+    /// Object name.
     pub name: String,
+    /// When it becomes ready / established.
     pub due: Instant,
+    /// Whether the progressing status was written already.
     pub observed: bool,
 }
 
