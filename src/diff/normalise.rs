@@ -34,34 +34,70 @@ pub fn is_secret(obj: &Value) -> bool {
             .is_none_or(|v| v == "v1")
 }
 
-/// The normalised copy of `obj`.
+/// The normalised copy of `obj`. Built in one pass: the dropped fields
+/// (`managedFields` above all, often the largest part of a live object) are
+/// never copied, and keys come out in canonical order.
 pub fn normalise(obj: &Value) -> Value {
-    let mut out = obj.clone();
-    if let Some(map) = out.as_object_mut() {
-        map.remove("status");
-        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
-            for key in SERVER_METADATA {
-                meta.remove(*key);
+    let Value::Object(map) = obj else {
+        return sort_keys(obj);
+    };
+    let mut out = Map::new();
+    for k in sorted_keys(map, true) {
+        let v = &map[k];
+        match k.as_str() {
+            "status" => {}
+            "metadata" => {
+                out.insert(k.clone(), normalise_metadata(v));
             }
-            if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
-                for key in SERVER_ANNOTATIONS {
-                    ann.remove(*key);
-                }
-            }
-            for key in ["annotations", "labels"] {
-                if meta
-                    .get(key)
-                    .is_some_and(|v| v.as_object().is_some_and(Map::is_empty) || v.is_null())
-                {
-                    meta.remove(key);
-                }
+            _ => {
+                out.insert(k.clone(), sort_level(v, false));
             }
         }
     }
-    if is_secret(&out) {
+    let mut out = Value::Object(out);
+    if is_secret(&out) && out.get("stringData").is_some() {
+        // Rare (the server folds stringData itself): re-sort after folding.
         fold_string_data(&mut out);
+        return sort_keys(&out);
     }
-    sort_keys(&out)
+    out
+}
+
+/// `metadata` without server-owned fields, annotations or empty maps.
+fn normalise_metadata(meta: &Value) -> Value {
+    let Value::Object(map) = meta else {
+        return sort_level(meta, false);
+    };
+    let mut out = Map::new();
+    for k in sorted_keys(map, false) {
+        if SERVER_METADATA.contains(&k.as_str()) {
+            continue;
+        }
+        let v = &map[k];
+        let v = if k == "annotations" {
+            match v {
+                Value::Object(ann) => {
+                    let mut kept = Map::new();
+                    for a in sorted_keys(ann, false) {
+                        if !SERVER_ANNOTATIONS.contains(&a.as_str()) {
+                            kept.insert(a.clone(), sort_level(&ann[a], false));
+                        }
+                    }
+                    Value::Object(kept)
+                }
+                other => sort_level(other, false),
+            }
+        } else {
+            sort_level(v, false)
+        };
+        if (k == "annotations" || k == "labels")
+            && (v.is_null() || v.as_object().is_some_and(Map::is_empty))
+        {
+            continue;
+        }
+        out.insert(k.clone(), v);
+    }
+    Value::Object(out)
 }
 
 /// Move Secret `stringData` into `data` (base64), as the API server does on write.
@@ -98,25 +134,30 @@ fn sort_keys(v: &Value) -> Value {
     sort_level(v, true)
 }
 
+/// The keys of `map` in canonical order (see [`sort_keys`]).
+fn sorted_keys(map: &Map<String, Value>, top: bool) -> Vec<&String> {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_unstable_by_key(|k| {
+        let rank = if top {
+            match k.as_str() {
+                "apiVersion" => 0,
+                "kind" => 1,
+                "metadata" => 2,
+                _ => 3,
+            }
+        } else {
+            3
+        };
+        (rank, k.as_str())
+    });
+    keys
+}
+
 fn sort_level(v: &Value, top: bool) -> Value {
     match v {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by_key(|k| {
-                let rank = if top {
-                    match k.as_str() {
-                        "apiVersion" => 0,
-                        "kind" => 1,
-                        "metadata" => 2,
-                        _ => 3,
-                    }
-                } else {
-                    3
-                };
-                (rank, k.as_str())
-            });
-            let mut out = Map::new();
-            for k in keys {
+            let mut out = Map::with_capacity(map.len());
+            for k in sorted_keys(map, top) {
                 out.insert(k.clone(), sort_level(&map[k], false));
             }
             Value::Object(out)
