@@ -123,9 +123,17 @@ async fn resolve_kinds(
     kinds: &BTreeSet<KindKey>,
     concurrency: usize,
 ) -> Result<HashMap<KindKey, Option<ResourceInfo>>, ClusterError> {
-    let gvs: BTreeSet<&str> = kinds.iter().map(|(v, _)| v.as_str()).collect();
+    let mut gvs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (v, k) in kinds {
+        gvs.entry(v.as_str()).or_default().push(k.as_str());
+    }
     let fetched: Vec<Result<_, ClusterError>> = stream::iter(gvs)
-        .map(|gv| async move { cluster.group_version(gv).await.map(|k| (gv.to_string(), k)) })
+        .map(|(gv, wanted)| async move {
+            cluster
+                .group_version_serving(gv, &wanted)
+                .await
+                .map(|k| (gv.to_string(), k))
+        })
         .buffer_unordered(concurrency)
         .collect()
         .await;
@@ -143,15 +151,37 @@ async fn resolve_kinds(
         .collect())
 }
 
+/// LIST answers the caller already holds, so the diff need not repeat them.
+#[derive(Debug, Default)]
+pub struct Listed {
+    /// Complete LIST answers by (apiVersion, kind) and namespace (`None`: cluster-wide).
+    pub lists: HashMap<(KindKey, Option<String>), Vec<Value>>,
+    /// Namespaces known to exist (something was listed in them).
+    pub namespaces: HashSet<String>,
+}
+
 /// Compute the diffs of `targets` against the cluster.
 ///
-/// Requests: one discovery GET per group version, one LIST of namespaces,
-/// one LIST per kind and namespace involved, one dry-run apply per object
-/// whose kind and namespace exist.
+/// Requests: one discovery GET per group version (none when the on-disk
+/// discovery cache is warm), one LIST of namespaces, one LIST per kind and
+/// namespace involved, one dry-run apply per object whose kind and namespace
+/// exist.
 pub async fn diff_releases(
     cluster: &Cluster,
     settings: &DiffSettings,
     targets: &[ReleaseTarget],
+) -> anyhow::Result<Vec<ReleaseDiff>> {
+    diff_releases_with(cluster, settings, targets, Listed::default()).await
+}
+
+/// [`diff_releases`] reusing LIST answers in `listed`: the namespace LIST is
+/// skipped when every namespace involved is known to exist, and a listed
+/// (kind, namespace) is not listed again.
+pub async fn diff_releases_with(
+    cluster: &Cluster,
+    settings: &DiffSettings,
+    targets: &[ReleaseTarget],
+    mut listed: Listed,
 ) -> anyhow::Result<Vec<ReleaseDiff>> {
     let conc = settings.concurrency.max(1);
     // Kinds in play, and kinds CRDs of this render will add.
@@ -194,15 +224,38 @@ pub async fn diff_releases(
             api_version: "v1".into(),
             kind: "Namespace".into(),
         })?;
-    // Existing namespaces (one LIST).
-    let existing_ns: HashSet<String> = cluster
-        .list(&ns_res, None, None)
-        .await
-        .context("cannot list namespaces")?
-        .iter()
-        .filter_map(|n| n.pointer("/metadata/name").and_then(Value::as_str))
-        .map(str::to_string)
-        .collect();
+    // Existing namespaces: known from the caller's lists, else one LIST.
+    let mut involved: HashSet<&str> = HashSet::new();
+    for t in targets {
+        involved.insert(&t.namespace);
+        for o in &t.objects {
+            if let Some(ns) = o.namespace() {
+                involved.insert(ns);
+            }
+        }
+        for r in &t.inventory {
+            if let Some(ns) = &r.namespace {
+                involved.insert(ns);
+            }
+        }
+    }
+    let existing_ns: HashSet<String> = if involved.iter().all(|n| listed.namespaces.contains(*n)) {
+        listed.namespaces.clone()
+    } else {
+        let items = cluster
+            .list(&ns_res, None, None)
+            .await
+            .context("cannot list namespaces")?;
+        let names = items
+            .iter()
+            .filter_map(|n| n.pointer("/metadata/name").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect();
+        listed
+            .lists
+            .insert((kind_key("v1", "Namespace"), None), items);
+        names
+    };
 
     // What to LIST: (kind, namespace) pairs of desired and inventoried objects.
     let mut lists: BTreeSet<(KindKey, Option<String>)> = BTreeSet::new();
@@ -231,7 +284,15 @@ pub async fn diff_releases(
             want(&r.api_version, &r.kind, r.namespace.as_deref());
         }
     }
-    let listed: Vec<anyhow::Result<_>> = stream::iter(lists)
+    let mut known = Vec::new();
+    lists.retain(|l| match listed.lists.remove(l) {
+        Some(items) => {
+            known.push(Ok((l.clone(), items)));
+            false
+        }
+        None => true,
+    });
+    let mut fetched: Vec<anyhow::Result<_>> = stream::iter(lists)
         .map(|(key, ns)| {
             let res = resources.get(&key).cloned().flatten();
             async move {
@@ -248,9 +309,10 @@ pub async fn diff_releases(
         .buffer_unordered(conc)
         .collect()
         .await;
+    fetched.extend(known);
     // Live objects by (kind, namespace, name).
     let mut live: HashMap<(String, Option<String>, String), Value> = HashMap::new();
-    for l in listed {
+    for l in fetched {
         let (((_, kind), ns), items) = l?;
         for item in items {
             if let Some(name) = item.pointer("/metadata/name").and_then(Value::as_str) {
@@ -698,7 +760,7 @@ pub(crate) async fn prepare(
                 .unwrap_or_else(|| r.namespace.clone())
         })
         .collect();
-    let records = read_records(&cluster, &namespaces).await?;
+    let (records, listed) = read_records(&cluster, &namespaces).await?;
     let mut revisions = BTreeMap::new();
     let mut current_by_release = HashMap::new();
     for r in &plan.releases {
@@ -738,13 +800,14 @@ pub(crate) async fn prepare(
             inventory: c.as_ref().map(|c| c.inventory.clone()).unwrap_or_default(),
         })
         .collect();
-    let diffs = diff_releases(
+    let diffs = diff_releases_with(
         &cluster,
         &DiffSettings {
             field_manager: rendered.workspace.settings.field_manager.clone(),
             concurrency: DEFAULT_CONCURRENCY,
         },
         &targets,
+        listed,
     )
     .await?;
     Ok(Prepared {
@@ -756,20 +819,34 @@ pub(crate) async fn prepare(
     })
 }
 
+/// Records by (namespace, release).
+type RecordsByRelease = HashMap<(String, String), Vec<Record>>;
+
 /// Every release record in `namespaces`, by (namespace, release): one LIST of
-/// Secrets labelled `owner=berth` per namespace.
+/// all Secrets per namespace (records are those of type [`SECRET_TYPE`]
+/// labelled `owner=berth`). The Secret lists are returned too, so the diff
+/// reuses them instead of listing Secrets again; a namespace holding any
+/// Secret is known to exist.
 async fn read_records(
     cluster: &Cluster,
     namespaces: &BTreeSet<String>,
-) -> anyhow::Result<HashMap<(String, String), Vec<Record>>> {
+) -> anyhow::Result<(RecordsByRelease, Listed)> {
     let secrets = cluster.resolve("v1", "Secret").await?;
-    let mut out: HashMap<(String, String), Vec<Record>> = HashMap::new();
+    let mut out: RecordsByRelease = HashMap::new();
+    let mut listed = Listed::default();
     for ns in namespaces {
         let items = cluster
-            .list(&secrets, Some(ns), Some("owner=berth"))
+            .list(&secrets, Some(ns), None)
             .await
             .with_context(|| format!("cannot read the release records in namespace {ns}"))?;
-        for item in items {
+        for item in &items {
+            if item
+                .pointer("/metadata/labels/owner")
+                .and_then(Value::as_str)
+                != Some("berth")
+            {
+                continue;
+            }
             if item.get("type").and_then(Value::as_str) != Some(SECRET_TYPE) {
                 continue;
             }
@@ -791,8 +868,14 @@ async fn read_records(
                 .or_default()
                 .push(record);
         }
+        if !items.is_empty() {
+            listed.namespaces.insert(ns.clone());
+        }
+        listed
+            .lists
+            .insert((kind_key("v1", "Secret"), Some(ns.clone())), items);
     }
-    Ok(out)
+    Ok((out, listed))
 }
 
 /// Print the diffs as text (changed objects and a summary line) to `out`.
@@ -1196,76 +1279,82 @@ async fn deploy(ui: &Ui, global: &GlobalArgs, args: &DeployArgs) -> anyhow::Resu
     let mut failed: Vec<String> = Vec::new();
     let mut first_error: Option<anyhow::Error> = None;
     let mut pending: Vec<usize> = (0..n).collect();
-    while !pending.is_empty() {
-        let status: HashMap<String, &'static str> = outcomes
+    // Each release starts as soon as every release it needs has settled (not
+    // when a whole DAG level has): a slow release delays only what needs it.
+    let mut running = futures::stream::FuturesUnordered::new();
+    let (one, p) = (&one, &p);
+    loop {
+        let status: HashMap<&str, &'static str> = outcomes
             .iter()
             .flatten()
-            .map(|o| (o.release.clone(), o.status))
+            .map(|o| (o.release.as_str(), o.status))
             .collect();
-        let settled = |name: &str| status.get(name).copied();
         let (ready, rest): (Vec<usize>, Vec<usize>) = pending.iter().partition(|i| {
             p.rendered.releases[**i]
                 .needs
                 .iter()
                 .filter(|need| names.contains(need.as_str()))
-                .all(|need| settled(need).is_some())
+                .all(|need| status.contains_key(need.as_str()))
         });
-        if ready.is_empty() {
-            anyhow::bail!("the needs of releases {rest:?} form a cycle");
-        }
-        let mut runnable = Vec::new();
+        pending = rest;
+        let mut skipped = Vec::new();
         for i in ready {
             let rr = &p.rendered.releases[i];
-            let blocked: Vec<&String> = rr
+            let blocked: Vec<&str> = rr
                 .needs
                 .iter()
-                .filter(|need| matches!(settled(need), Some("failed" | "skipped")))
+                .map(String::as_str)
+                .filter(|need| matches!(status.get(need), Some(&("failed" | "skipped"))))
                 .collect();
             if blocked.is_empty() {
-                runnable.push(i);
+                running.push(async move {
+                    let r = one
+                        .run(&p.rendered.releases[i], &p.diffs[i], p.current[i].as_ref())
+                        .await;
+                    (i, r)
+                });
             } else {
                 let mut o = idle[i].clone();
                 o.status = "skipped";
                 o.error = Some(format!(
                     "not deployed: it needs {} which failed",
-                    blocked
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    blocked.join(", ")
                 ));
                 ui.warn(format!(
                     "release {}: {}",
                     rr.name,
                     o.error.as_deref().unwrap_or_default()
                 ));
-                outcomes[i] = Some(o);
+                skipped.push((i, o));
             }
         }
-        let results = futures::future::join_all(runnable.iter().map(|i| {
-            one.run(
-                &p.rendered.releases[*i],
-                &p.diffs[*i],
-                p.current[*i].as_ref(),
-            )
-        }))
-        .await;
-        for (i, r) in runnable.iter().zip(results) {
-            match r {
-                Ok(o) => outcomes[*i] = Some(o),
-                Err(e) => {
-                    let mut o = idle[*i].clone();
-                    o.status = "failed";
-                    o.error = Some(format!("{e:#}"));
-                    outcomes[*i] = Some(o);
-                    failed.push(p.rendered.releases[*i].name.clone());
-                    if first_error.is_none() {
-                        first_error = Some(e);
-                    }
+        let progressed = !skipped.is_empty();
+        for (i, o) in skipped {
+            outcomes[i] = Some(o);
+        }
+        if progressed {
+            // Skips settle releases too: look again before waiting.
+            continue;
+        }
+        let Some((i, r)) = running.next().await else {
+            if !pending.is_empty() {
+                anyhow::bail!("the needs of releases {pending:?} form a cycle");
+            }
+            break;
+        };
+        match r {
+            Ok(o) => outcomes[i] = Some(o),
+            Err(e) => {
+                let mut o = idle[i].clone();
+                o.status = "failed";
+                o.error = Some(format!("{e:#}"));
+                outcomes[i] = Some(o);
+                failed.push(p.rendered.releases[i].name.clone());
+                if first_error.is_none() {
+                    first_error = Some(e);
                 }
             }
         }
-        pending = rest;
     }
     let outcomes: Vec<ReleaseOutcome> = outcomes.into_iter().flatten().collect();
     if let Some(err) = first_error {

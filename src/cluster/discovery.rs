@@ -2,8 +2,19 @@
 //! parsed from an `APIResourceList` (`/api/v1`, `/apis/GROUP/VERSION`). Only the
 //! group versions the objects at hand use are fetched, once each, and cached;
 //! the cache of a group version is dropped when a CRD may have added kinds.
+//!
+//! Like kubectl (`~/.kube/cache/discovery`), answers are also kept on disk per
+//! server URL for [`DISK_TTL`] ([`DiskCache`]), so a warm run makes no discovery
+//! requests. The disk cache is best effort: unreadable or unwritable means "ask
+//! the server". A cached group version lacking a wanted kind is refetched, and
+//! one a CRD may change is removed when the CRD is applied.
 
 use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use sha2::Digest as _;
 
 use kube::core::ApiResource;
 use serde_json::Value;
@@ -12,6 +23,71 @@ use super::request::ResourceInfo;
 
 /// The kinds one group version serves, by kind.
 pub type GroupVersionKinds = HashMap<String, ResourceInfo>;
+
+/// How long an on-disk discovery answer is trusted (kubectl: 10 minutes before 1.26).
+pub const DISK_TTL: Duration = Duration::from_secs(600);
+
+/// The on-disk discovery cache of one API server:
+/// `$XDG_CACHE_HOME/berth/discovery/<sha256 of the server URL>/<group_version>.json`
+/// (`~/.cache/...` without `XDG_CACHE_HOME`). Holds only `APIResourceList`
+/// documents, never objects.
+#[derive(Debug, Clone)]
+pub struct DiskCache {
+    dir: PathBuf,
+}
+
+impl DiskCache {
+    /// The cache of the server at `url`; `None` without a cache or home directory.
+    pub fn for_server(url: &str) -> Option<DiskCache> {
+        let base = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => {
+                PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?).join(".cache")
+            }
+        };
+        let digest = sha2::Sha256::digest(url.as_bytes());
+        let key: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        Some(DiskCache {
+            dir: base.join("berth").join("discovery").join(key),
+        })
+    }
+
+    fn path(&self, api_version: &str) -> PathBuf {
+        self.dir
+            .join(format!("{}.json", api_version.replace('/', "_")))
+    }
+
+    /// The cached document of a group version, if younger than [`DISK_TTL`].
+    pub fn load(&self, api_version: &str) -> Option<Value> {
+        let path = self.path(api_version);
+        let age = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())?;
+        if age > DISK_TTL {
+            return None;
+        }
+        let bytes = std::fs::read(&path).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Keep a group version's document (atomically replaced; errors ignored).
+    pub fn store(&self, api_version: &str, doc: &Value) {
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&self.dir)?;
+            let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
+            tmp.write_all(&serde_json::to_vec(doc).map_err(std::io::Error::other)?)?;
+            tmp.persist(self.path(api_version)).map_err(|e| e.error)?;
+            Ok(())
+        };
+        let _ = write();
+    }
+
+    /// Drop a group version's document (a CRD may have changed it).
+    pub fn forget(&self, api_version: &str) {
+        let _ = std::fs::remove_file(self.path(api_version));
+    }
+}
 
 /// Parse an `APIResourceList` document. Subresources (`deployments/scale`) are skipped.
 pub fn parse_resource_list(api_version: &str, doc: &Value) -> GroupVersionKinds {
@@ -75,6 +151,25 @@ pub fn crd_kinds(crd: &Value) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn disk_cache_round_trips_and_forgets_per_server() {
+        let home = tempfile::tempdir().unwrap();
+        let cache = DiskCache {
+            dir: home.path().join("a"),
+        };
+        let other = DiskCache {
+            dir: home.path().join("b"),
+        };
+        let doc =
+            serde_json::json!({"resources":[{"name":"widgets","kind":"Widget","namespaced":true}]});
+        assert!(cache.load("example.com/v1").is_none());
+        cache.store("example.com/v1", &doc);
+        assert_eq!(cache.load("example.com/v1"), Some(doc));
+        assert!(other.load("example.com/v1").is_none());
+        cache.forget("example.com/v1");
+        assert!(cache.load("example.com/v1").is_none());
+    }
     use serde_json::json;
 
     #[test]

@@ -96,6 +96,9 @@ impl ClusterError {
     }
 }
 
+/// A group version's kinds, and whether they came from the on-disk cache.
+type CachedKinds = (Arc<discovery::GroupVersionKinds>, bool);
+
 /// A connection to one cluster (cheap to clone; clones share the discovery cache).
 #[derive(Clone)]
 pub struct Cluster {
@@ -103,7 +106,9 @@ pub struct Cluster {
     context: String,
     default_namespace: String,
     retry: RetryPolicy,
-    discovery: Arc<Mutex<HashMap<String, Arc<discovery::GroupVersionKinds>>>>,
+    discovery: Arc<Mutex<HashMap<String, CachedKinds>>>,
+    /// On-disk discovery cache of this server (`None`: no usable home/cache dir).
+    disk: Option<discovery::DiskCache>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -167,6 +172,7 @@ impl Cluster {
         config.connect_timeout = Some(Duration::from_secs(10));
         config.read_timeout = Some(Duration::from_secs(60));
         let default_namespace = config.default_namespace.clone();
+        let disk = discovery::DiskCache::for_server(&config.cluster_url.to_string());
         let client = kube::Client::try_from(config).map_err(|source| ClusterError::Client {
             context: resolved.context.clone(),
             source,
@@ -177,6 +183,7 @@ impl Cluster {
             default_namespace,
             retry: RetryPolicy::default(),
             discovery: Arc::default(),
+            disk,
         })
     }
 
@@ -281,37 +288,89 @@ impl Cluster {
         serde_json::from_slice(&answer.body).map_err(|source| ClusterError::Decode { what, source })
     }
 
-    /// The kinds a group version serves (fetched once, then cached).
+    /// The kinds a group version serves: from memory, else from the on-disk
+    /// cache (fresh for [`discovery::DISK_TTL`]), else fetched from the server
+    /// (and then written to the disk cache).
     pub async fn group_version(
         &self,
         api_version: &str,
     ) -> Result<Arc<discovery::GroupVersionKinds>, ClusterError> {
+        Ok(self.group_version_entry(api_version).await?.0)
+    }
+
+    async fn group_version_entry(&self, api_version: &str) -> Result<CachedKinds, ClusterError> {
         if let Some(hit) = self.cached(api_version) {
             return Ok(hit);
         }
+        if let Some(doc) = self.disk.as_ref().and_then(|d| d.load(api_version)) {
+            let kinds = Arc::new(discovery::parse_resource_list(api_version, &doc));
+            if let Ok(mut cache) = self.discovery.lock() {
+                cache.insert(api_version.to_string(), (kinds.clone(), true));
+            }
+            return Ok((kinds, true));
+        }
+        self.fetch_group_version(api_version)
+            .await
+            .map(|k| (k, false))
+    }
+
+    /// Fetch a group version from the server, replacing any cached answer.
+    async fn fetch_group_version(
+        &self,
+        api_version: &str,
+    ) -> Result<Arc<discovery::GroupVersionKinds>, ClusterError> {
         let kinds = match self.send_json(request::discovery(api_version)).await {
-            Ok(doc) => discovery::parse_resource_list(api_version, &doc),
-            Err(e) if e.is_not_found() => discovery::GroupVersionKinds::new(),
+            Ok(doc) => {
+                if let Some(disk) = &self.disk {
+                    disk.store(api_version, &doc);
+                }
+                discovery::parse_resource_list(api_version, &doc)
+            }
+            Err(e) if e.is_not_found() => {
+                if let Some(disk) = &self.disk {
+                    disk.forget(api_version);
+                }
+                discovery::GroupVersionKinds::new()
+            }
             Err(e) => return Err(e),
         };
         let kinds = Arc::new(kinds);
         if let Ok(mut cache) = self.discovery.lock() {
-            cache.insert(api_version.to_string(), kinds.clone());
+            cache.insert(api_version.to_string(), (kinds.clone(), false));
         }
         Ok(kinds)
     }
 
-    fn cached(&self, api_version: &str) -> Option<Arc<discovery::GroupVersionKinds>> {
+    /// The kinds of a group version that must serve every kind in `kinds`:
+    /// an answer from the on-disk cache that lacks one is refetched (the
+    /// cache may predate a CRD).
+    pub async fn group_version_serving(
+        &self,
+        api_version: &str,
+        kinds: &[&str],
+    ) -> Result<Arc<discovery::GroupVersionKinds>, ClusterError> {
+        let (found, from_disk) = self.group_version_entry(api_version).await?;
+        if from_disk && kinds.iter().any(|k| !found.contains_key(*k)) {
+            return self.fetch_group_version(api_version).await;
+        }
+        Ok(found)
+    }
+
+    fn cached(&self, api_version: &str) -> Option<CachedKinds> {
         self.discovery
             .lock()
             .ok()
             .and_then(|c| c.get(api_version).cloned())
     }
 
-    /// Forget what discovery said about a group version (after a CRD changed it).
+    /// Forget what discovery said about a group version (after a CRD changed
+    /// it), in memory and on disk.
     pub fn forget(&self, api_version: &str) {
         if let Ok(mut cache) = self.discovery.lock() {
             cache.remove(api_version);
+        }
+        if let Some(disk) = &self.disk {
+            disk.forget(api_version);
         }
     }
 
@@ -321,7 +380,11 @@ impl Cluster {
         api_version: &str,
         kind: &str,
     ) -> Result<Option<ResourceInfo>, ClusterError> {
-        Ok(self.group_version(api_version).await?.get(kind).cloned())
+        Ok(self
+            .group_version_serving(api_version, &[kind])
+            .await?
+            .get(kind)
+            .cloned())
     }
 
     /// The resource serving `kind` in `api_version`, or [`ClusterError::UnknownKind`].
@@ -349,13 +412,12 @@ impl Cluster {
         let mut items = Vec::new();
         let mut req = request::list(res, namespace, label_selector)?;
         loop {
-            let doc = self.send_json(request::clone_request(&req)).await?;
-            for mut item in doc
-                .get("items")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-            {
+            let mut doc = self.send_json(request::clone_request(&req)).await?;
+            let page = match doc.get_mut("items").map(Value::take) {
+                Some(Value::Array(page)) => page,
+                _ => Vec::new(),
+            };
+            for mut item in page {
                 if let Some(obj) = item.as_object_mut() {
                     obj.entry("apiVersion")
                         .or_insert_with(|| Value::String(res.api.api_version.clone()));
