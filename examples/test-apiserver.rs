@@ -16,6 +16,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// mimalloc: the server's per-request cost was ~40% malloc/free (perf); both
+/// peers of scripts/bench-deploy share this server.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(about = "Test Kubernetes API server (test infrastructure only)")]
 struct Args {

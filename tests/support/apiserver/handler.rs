@@ -461,6 +461,11 @@ fn parse_body(req: &Request) -> Result<Value, ApiError> {
     let text = std::str::from_utf8(&req.body)
         .map_err(|_| err(400, "BadRequest", "request body is not UTF-8"))?;
     if req.content_type.contains("yaml") {
+        // JSON is YAML: clients (kubectl, berth) send apply patches as JSON
+        // under the YAML media type, and the JSON parser is ~10x cheaper.
+        if let Ok(v) = serde_json::from_str(text) {
+            return Ok(v);
+        }
         serde_yaml_ng::from_str(text)
             .map_err(|e| err(400, "BadRequest", format!("error decoding YAML: {e}")))
     } else {
