@@ -891,11 +891,17 @@ pub(crate) fn print_diffs(
         show_secrets: display.show_secrets,
         context_lines: display.context_lines,
     };
+    // Buffered: a 1,000-object first deploy prints ~15,000 lines, which a
+    // line-buffered stdout wrote with one syscall each.
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
     let mut total = Summary::default();
     for d in diffs {
         total.merge(d.summary);
         for e in &d.entries {
             if e.diff.action == Action::Unchanged {
+                // Keep the order when both go to one terminal.
+                out.flush()?;
                 ui.detail(format!("= {} (unchanged)", e.diff.object));
                 continue;
             }
@@ -907,6 +913,7 @@ pub(crate) fn print_diffs(
     } else {
         writeln!(out, "No changes: {} object(s) up to date.", total.unchanged)?;
     }
+    out.flush()?;
     Ok(total)
 }
 
@@ -1181,7 +1188,11 @@ async fn deploy(ui: &Ui, global: &GlobalArgs, args: &DeployArgs) -> anyhow::Resu
     let root = Workspace::discover(global.workspace.as_deref())?.root;
     check_dirty(&GitInfo::discover(&root)?, args.allow_dirty)?;
     parse_timeout(&args.apply.timeout)?;
-    let p = prepare(global, &args.profiles.profiles, &args.values, &args.cluster).await?;
+    // Never dropped: freeing every rendered object, diff and live object one
+    // by one was ~5% of a 1,000-object run's CPU; the process exits right after.
+    let p = std::mem::ManuallyDrop::new(
+        prepare(global, &args.profiles.profiles, &args.values, &args.cluster).await?,
+    );
     check_dirty(&p.rendered.git, args.allow_dirty)?;
     let settings = apply_settings(&args.apply, &p.rendered.workspace.settings.field_manager)?;
 

@@ -35,12 +35,13 @@ struct DiffJson<'a> {
 
 /// Run `berth diff`.
 pub fn run(ui: &Ui, global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit> {
-    let p = runtime()?.block_on(prepare(
+    // Never dropped (see `deploy`): the process exits right after.
+    let p = std::mem::ManuallyDrop::new(runtime()?.block_on(prepare(
         global,
         &args.profiles.profiles,
         &args.values,
         &args.cluster,
-    ))?;
+    ))?);
     let summary = if ui.json() {
         let mut summary = Summary::default();
         let releases = p

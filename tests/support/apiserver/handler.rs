@@ -1238,17 +1238,19 @@ impl Ctx<'_> {
             }
         }
         let force = self.req.query.get("force").is_some_and(|f| f == "true");
+        let fresh;
         let base = match &old {
-            Some(o) => o.clone(),
+            Some(o) => o,
             None => {
                 let mut md = json!({"name": name});
                 if t.namespaced {
                     md["namespace"] = json!(target.ns());
                 }
-                json!({"apiVersion": t.api_version(), "kind": t.kind, "metadata": md})
+                fresh = json!({"apiVersion": t.api_version(), "kind": t.kind, "metadata": md});
+                &fresh
             }
         };
-        let merged = fields::apply(&base, &applied, manager, &self.api_version, force, &now())
+        let merged = fields::apply(base, &applied, manager, &self.api_version, force, &now())
             .map_err(|conflicts| {
                 let causes: Vec<Value> = conflicts
                     .iter()
