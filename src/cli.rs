@@ -137,9 +137,12 @@ pub struct RenderArgs {
     pub profiles: ProfileArgs,
     #[command(flatten)]
     pub values: ValueArgs,
-    /// Write one file per release under DIR instead of stdout.
+    /// Write one file per release under DIR instead of stdout (files are 0600).
     #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Print Secret `data`/`stringData` values (masked by default).
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 #[derive(Debug, Args)]

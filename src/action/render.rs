@@ -352,13 +352,25 @@ struct ObjectJson<'a> {
 /// Run `berth render`.
 pub fn run(ui: &Ui, global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Exit> {
     let revisions = BTreeMap::new();
-    let rendered = render(&RenderRequest {
+    let mut rendered = render(&RenderRequest {
         workspace: global.workspace.as_deref(),
         profiles: &args.profiles.profiles,
         values: &args.values,
         namespace: None,
         revisions: &revisions,
     })?;
+    if !args.show_secrets {
+        let masked: usize = rendered
+            .releases
+            .iter_mut()
+            .map(|r| crate::manifest::mask_secret_values(&mut r.objects))
+            .sum();
+        if masked > 0 {
+            ui.info(format!(
+                "{masked} Secret value(s) masked; pass --show-secrets to print them"
+            ));
+        }
+    }
     let count: usize = rendered.releases.iter().map(|r| r.objects.len()).sum();
     let manifests = if ui.json() && args.output_dir.is_none() {
         Vec::new()

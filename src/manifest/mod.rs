@@ -269,9 +269,60 @@ pub fn to_yaml(objects: &[Object]) -> String {
     out
 }
 
+/// Replace every value under the `data` and `stringData` of Secrets with a
+/// placeholder naming its length (`<masked: 12 bytes>`), so rendered output can
+/// be shown or logged without the values. Returns how many values were masked.
+pub fn mask_secret_values(objects: &mut [Object]) -> usize {
+    use base64::Engine as _;
+    let mut masked = 0;
+    for obj in objects.iter_mut().filter(|o| o.kind() == "Secret") {
+        for (field, encoded) in [("data", true), ("stringData", false)] {
+            let Some(map) = obj.body.get_mut(field).and_then(|v| v.as_object_mut()) else {
+                continue;
+            };
+            for value in map.values_mut() {
+                let text = value.as_str().unwrap_or_default();
+                let bytes = if encoded {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(text.trim())
+                        .map_or(text.len(), |raw| raw.len())
+                } else {
+                    text.len()
+                };
+                *value = serde_json::Value::String(format!("<masked: {bytes} bytes>"));
+                masked += 1;
+            }
+        }
+    }
+    masked
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_values_are_masked_with_their_lengths_and_other_kinds_untouched() {
+        let mut objects = vec![
+            Object {
+                body: serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": "s"},
+                    "data": {"a": "aGVsbG8="}, "stringData": {"b": "s3cret-value"}}),
+                source: "t.yaml".into(),
+            },
+            Object {
+                body: serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "c"}, "data": {"a": "visible"}}),
+                source: "t.yaml".into(),
+            },
+        ];
+        assert_eq!(mask_secret_values(&mut objects), 2);
+        assert_eq!(objects[0].body["data"]["a"], "<masked: 5 bytes>");
+        assert_eq!(objects[0].body["stringData"]["b"], "<masked: 12 bytes>");
+        assert_eq!(objects[1].body["data"]["a"], "visible");
+        let text = to_yaml(&objects);
+        assert!(!text.contains("s3cret-value") && !text.contains("aGVsbG8="));
+    }
 
     #[test]
     fn parse_prepare_roundtrip() {
