@@ -1102,3 +1102,53 @@ fn delete_keep_history_removes_objects_but_keeps_the_records() {
     let history = hub_history(dir.path(), &server);
     assert_eq!(history, [rev(1, "deployed", "deploy")]);
 }
+
+#[test]
+fn objects_a_failed_deploy_created_are_pruned_when_their_template_goes() {
+    let dir = tempdir();
+    workspace(dir.path());
+    let server = server();
+    run(dir.path(), &server, &["deploy", "-p", "jupyter", "--yes"]).success();
+
+    // Revision 2 adds the PVC, applies it, then fails waiting for the hub.
+    std::fs::write(
+        dir.path().join("charts/hub/values.yaml"),
+        format!("cookie: {SECRET_VALUE}\ntag: \"2\"\npvc: true\n"),
+    )
+    .expect("values");
+    server.set_never_ready(true);
+    let failed = run(
+        dir.path(),
+        &server,
+        &["deploy", "-p", "jupyter", "--yes", "--timeout", "2s"],
+    )
+    .code(1);
+    assert_no_secrets(&failed);
+    assert!(
+        live(&server, "v1", "PersistentVolumeClaim", "hub-db").is_some(),
+        "{}",
+        failed.report("the failed deploy should have applied the PVC")
+    );
+    assert_eq!(record_status(&server, "hub", 2).as_deref(), Some("failed"));
+
+    // The template goes away: the last deployed revision never had the PVC, but the
+    // failed attempt created it, so the next deploy must show and prune it.
+    server.set_never_ready(false);
+    std::fs::write(
+        dir.path().join("charts/hub/values.yaml"),
+        format!("cookie: {SECRET_VALUE}\ntag: \"3\"\npvc: false\n"),
+    )
+    .expect("values");
+    let out = run(dir.path(), &server, &["deploy", "-p", "jupyter", "--yes"]).success();
+    assert!(
+        out.all_output()
+            .contains("- PersistentVolumeClaim jupyter/hub-db"),
+        "{}",
+        out.report("the diff should show the PVC as a deletion")
+    );
+    assert!(
+        live(&server, "v1", "PersistentVolumeClaim", "hub-db").is_none(),
+        "{}",
+        out.report("the PVC a failed deploy created outlived its template")
+    );
+}

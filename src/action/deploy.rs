@@ -763,14 +763,19 @@ pub(crate) async fn prepare(
     let (records, listed) = read_records(&cluster, &namespaces).await?;
     let mut revisions = BTreeMap::new();
     let mut current_by_release = HashMap::new();
+    let mut prune_bases = HashMap::new();
     for r in &plan.releases {
         let ns = cluster_args.namespace.as_deref().unwrap_or(&r.namespace);
-        let history = records
+        let mut history = records
             .get(&(ns.to_string(), r.name.clone()))
             .cloned()
             .unwrap_or_default();
-        let next = history.iter().map(|h| h.revision).max().unwrap_or(0) + 1;
+        history.sort_by_key(|h| h.revision);
+        let next = history.last().map_or(0, |h| h.revision) + 1;
         revisions.insert(r.name.clone(), next);
+        // Prune against the last deployed inventory plus what failed attempts since
+        // then applied: objects a failed deploy created must not outlive their templates.
+        prune_bases.insert(r.name.clone(), crate::release::prune_base(&history));
         let current = history
             .into_iter()
             .filter(|h| h.status == crate::release::Status::Deployed)
@@ -792,12 +797,11 @@ pub(crate) async fn prepare(
     let targets: Vec<ReleaseTarget> = rendered
         .releases
         .iter()
-        .zip(&current)
-        .map(|(r, c)| ReleaseTarget {
+        .map(|r| ReleaseTarget {
             name: r.name.clone(),
             namespace: r.namespace.clone(),
             objects: r.objects.clone(),
-            inventory: c.as_ref().map(|c| c.inventory.clone()).unwrap_or_default(),
+            inventory: prune_bases.remove(&r.name).unwrap_or_default(),
         })
         .collect();
     let diffs = diff_releases_with(

@@ -17,7 +17,9 @@ use crate::action::Exit;
 use crate::cli::{DiffDisplayArgs, GlobalArgs, RollbackArgs};
 use crate::cluster::Cluster;
 use crate::manifest::parse_manifest;
-use crate::release::{rollback_target, Record, RecordMeta, ReleaseError, Releases, Status};
+use crate::release::{
+    prune_base, rollback_target, Record, RecordMeta, ReleaseError, Releases, Status,
+};
 use crate::ui::progress::Progress;
 use crate::ui::Ui;
 
@@ -148,26 +150,6 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &RollbackArgs) -> anyhow::Result<
         }
         Ok(Exit::Ok)
     })
-}
-
-/// What a restore may prune: the current revision's inventory, plus whatever
-/// failed attempts after it applied (a failed deploy can leave new objects).
-pub fn prune_base(history: &[Record]) -> Vec<crate::manifest::ObjectRef> {
-    let current = history.iter().rev().find(|r| r.status == Status::Deployed);
-    let since = current.map_or(0, |c| c.revision);
-    let mut base: Vec<crate::manifest::ObjectRef> =
-        current.map(|c| c.inventory.clone()).unwrap_or_default();
-    for r in history
-        .iter()
-        .filter(|r| r.revision > since && r.status == Status::Failed)
-    {
-        for o in &r.inventory {
-            if !base.contains(o) {
-                base.push(o.clone());
-            }
-        }
-    }
-    base
 }
 
 /// Show the diff of restoring `target`, confirm, then apply it as a new

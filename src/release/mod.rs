@@ -862,3 +862,24 @@ impl<S: Store> Transaction<S> {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// What a deploy or restore may prune: the current (newest deployed) revision's
+/// inventory, plus whatever failed attempts after it applied (a failed deploy can
+/// leave new objects behind). `history` is in ascending revision order.
+pub fn prune_base(history: &[Record]) -> Vec<crate::manifest::ObjectRef> {
+    let current = history.iter().rev().find(|r| r.status == Status::Deployed);
+    let since = current.map_or(0, |c| c.revision);
+    let mut base: Vec<crate::manifest::ObjectRef> =
+        current.map(|c| c.inventory.clone()).unwrap_or_default();
+    for r in history
+        .iter()
+        .filter(|r| r.revision > since && r.status == Status::Failed)
+    {
+        for o in &r.inventory {
+            if !base.contains(o) {
+                base.push(o.clone());
+            }
+        }
+    }
+    base
+}
