@@ -22,14 +22,9 @@ fn block_on<F: Future>(f: F) -> F::Output {
 }
 
 async fn client(server: &TestApiServer) -> kube::Client {
-    // kube (ring) and the AWS SDK (aws-lc-rs) both enable a rustls provider
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let kc = kube::config::Kubeconfig::read_from(server.kubeconfig()).expect("read kubeconfig");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-        .await
-        .expect("kubeconfig to config");
-    assert_eq!(cfg.default_namespace, "default");
-    kube::Client::try_from(cfg).expect("client")
+    let client = server.client().await;
+    assert_eq!(client.default_namespace(), "default");
+    client
 }
 
 fn api_err(e: kube::Error) -> Box<kube::core::Status> {

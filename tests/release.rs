@@ -27,12 +27,7 @@ fn block_on<F: Future>(f: F) -> F::Output {
 }
 
 async fn client(server: &TestApiServer) -> kube::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let kc = kube::config::Kubeconfig::read_from(server.kubeconfig()).expect("read kubeconfig");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-        .await
-        .expect("kubeconfig to config");
-    kube::Client::try_from(cfg).expect("client")
+    server.client().await
 }
 
 fn server() -> TestApiServer {

@@ -499,6 +499,18 @@ impl TestApiServer {
         self.dir.path().join("kubeconfig")
     }
 
+    /// A `kube::Client` configured from [`Self::kubeconfig`], as berth builds one.
+    pub async fn client(&self) -> kube::Client {
+        // kube (ring) and the AWS SDK (aws-lc-rs) both enable a rustls provider: pick one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let kc = kube::config::Kubeconfig::read_from(self.kubeconfig()).expect("read kubeconfig");
+        let cfg =
+            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+                .await
+                .expect("kubeconfig to config");
+        kube::Client::try_from(cfg).expect("client")
+    }
+
     /// Fault injection rules.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
