@@ -789,3 +789,90 @@ fn decrypt_values_works_inside_a_tokio_runtime_with_kms() {
     let values = berth::secrets::decrypt_values(&path).unwrap();
     assert_eq!(values["db"]["password"], "kms-SECRET");
 }
+
+/// `secrets edit` on a terminal (a pseudo-terminal from util-linux `script`): invalid
+/// YAML is reported with its position, the user is asked, and the editor reopens on
+/// the user's own text; the fixed text is saved and the temp dir is gone.
+#[test]
+fn edit_on_a_terminal_reopens_the_editor_with_the_users_text() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+
+    let t = tempdir();
+    let d = t.path();
+    let tmp = d.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let k = age_keys(d, 1);
+    std::fs::write(d.join("s.yaml"), "a: 1\n").unwrap();
+    std::fs::write(
+        d.join("e.yaml"),
+        sops_ok(d, &["encrypt", "--age", &k.recipients[0], "s.yaml"], &[]),
+    )
+    .unwrap();
+    // First run: a typo. Second run: only if the typo is still there (the user's
+    // text came back), fix it.
+    let count = d.join("count");
+    let editor = editor_script(
+        d,
+        "typo.sh",
+        &format!(
+            "n=$(cat {c} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {c}\n\
+             if [ $n = 1 ]; then printf 'a: [2\\nb: 3\\n' > \"$1\"; \
+             elif grep -q '^a: \\[2' \"$1\"; then printf 'a: 2\\nb: 3\\n' > \"$1\"; fi",
+            c = count.display()
+        ),
+    );
+
+    let berth = crate::support::harness::berth_bin();
+    let mut cmd = Command::new(require_tool("script"));
+    clean_env(&mut cmd, d);
+    cmd.current_dir(d)
+        .env("SOPS_AGE_KEY_FILE", &k.files[0])
+        .env("EDITOR", &editor)
+        .env("TMPDIR", &tmp)
+        .args(["-q", "-e", "-c"])
+        .arg(format!("{} secrets edit e.yaml", berth.display()))
+        .arg("/dev/null")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn script");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = child.stdout.take().expect("stdout");
+    // Answer the prompt once it shows; keep stdin open until the session ends.
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !String::from_utf8_lossy(&seen).contains("Reopen the editor") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no prompt: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        let n = stdout.read(&mut buf).expect("read pty output");
+        assert!(
+            n > 0,
+            "session ended before the prompt: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    stdin.write_all(b"y\n").expect("answer");
+    stdout.read_to_end(&mut seen).expect("rest of output");
+    drop(stdin);
+    let status = child.wait().expect("wait for script");
+    let shown = String::from_utf8_lossy(&seen).into_owned();
+    assert!(status.success(), "edit on a terminal failed: {shown}");
+    assert!(
+        shown.contains("line 2"),
+        "the position of the error is named: {shown}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&count).unwrap().trim(),
+        "2",
+        "{shown}"
+    );
+    let plain = sops_ok(d, &["decrypt", "e.yaml"], &keyenv(&k.files[0]));
+    assert_eq!(plain, "a: 2\nb: 3\n");
+    assert!(leftover_temp(&tmp).is_empty(), "temp dir left behind");
+}
