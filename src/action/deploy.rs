@@ -1371,6 +1371,7 @@ async fn deploy(ui: &Ui, global: &GlobalArgs, args: &DeployArgs) -> anyhow::Resu
             }
         }
     }
+    progress.clear();
     let outcomes: Vec<ReleaseOutcome> = outcomes.into_iter().flatten().collect();
     if let Some(err) = first_error {
         return Err(err.context(format!(

@@ -37,6 +37,14 @@ impl Progress {
         }
     }
 
+    /// Remove the bars from the terminal once every release has settled, so the
+    /// summary and any error print on clean lines (line mode: nothing to do).
+    pub fn clear(&self) {
+        if let Some(multi) = &self.bars {
+            let _ = multi.clear();
+        }
+    }
+
     /// Lines only (tests, JSON output).
     pub fn lines(quiet: bool) -> Progress {
         Progress { bars: None, quiet }
@@ -75,6 +83,10 @@ impl ReleaseProgress {
     pub fn step(&self, msg: &str) {
         match &self.bar {
             Some(bar) => {
+                // Waiting for readiness can add steps the plan did not count.
+                if bar.position() >= bar.length().unwrap_or(0) {
+                    bar.inc_length(1);
+                }
                 bar.inc(1);
                 bar.set_message(msg.to_string());
             }
