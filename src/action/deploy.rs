@@ -882,8 +882,35 @@ async fn read_records(
     Ok((out, listed))
 }
 
-/// Print the diffs as text (changed objects and a summary line) to `out`.
+/// Print the diffs as text (changed objects and a summary line): to stdout, or
+/// to stderr when stdout carries the JSON result.
 pub(crate) fn print_diffs(
+    ui: &Ui,
+    diffs: &[ReleaseDiff],
+    display: &DiffDisplayArgs,
+) -> anyhow::Result<Summary> {
+    // The diff goes to stdout, or to stderr when stdout carries the JSON result.
+    if ui.json() {
+        write_diffs(
+            ui,
+            diffs,
+            display,
+            ui.color_stderr(),
+            &mut std::io::stderr(),
+        )
+    } else {
+        write_diffs(
+            ui,
+            diffs,
+            display,
+            ui.color_stdout(),
+            &mut std::io::stdout(),
+        )
+    }
+}
+
+/// Write the diffs to `out`; returns the summary of all of them.
+fn write_diffs(
     ui: &Ui,
     diffs: &[ReleaseDiff],
     display: &DiffDisplayArgs,
@@ -1200,24 +1227,7 @@ async fn deploy(ui: &Ui, global: &GlobalArgs, args: &DeployArgs) -> anyhow::Resu
     check_dirty(&p.rendered.git, args.allow_dirty)?;
     let settings = apply_settings(&args.apply, &p.rendered.workspace.settings.field_manager)?;
 
-    // The diff goes to stdout, or to stderr when stdout carries JSON.
-    let summary = if ui.json() {
-        print_diffs(
-            ui,
-            &p.diffs,
-            &args.display,
-            ui.color_stderr(),
-            &mut std::io::stderr(),
-        )?
-    } else {
-        print_diffs(
-            ui,
-            &p.diffs,
-            &args.display,
-            ui.color_stdout(),
-            &mut std::io::stdout(),
-        )?
-    };
+    let summary = print_diffs(ui, &p.diffs, &args.display)?;
     let records_due = p
         .rendered
         .releases

@@ -70,13 +70,7 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &DiffArgs) -> anyhow::Result<Exit
         })?;
         summary
     } else {
-        print_diffs(
-            ui,
-            &p.diffs,
-            &args.display,
-            ui.color_stdout(),
-            &mut std::io::stdout(),
-        )?
+        print_diffs(ui, &p.diffs, &args.display)?
     };
     if args.exit_code && summary.has_changes() {
         return Ok(Exit::Changes);

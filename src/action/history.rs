@@ -210,6 +210,7 @@ pub fn table(doc: &HistoryDoc) -> String {
 mod tests {
     use super::*;
     use crate::git::GitInfo;
+    use crate::release::tests::sample_record;
     use chrono::TimeZone;
 
     fn record(revision: u32, status: Status) -> Record {
@@ -217,13 +218,6 @@ mod tests {
             .with_ymd_and_hms(2026, 11, 21, 12, revision, 0)
             .unwrap();
         Record {
-            release: "hub".into(),
-            namespace: "jupyter".into(),
-            revision,
-            status,
-            profile: "jupyter".into(),
-            chart_name: "jupyterhub".into(),
-            chart_version: "1.2.3".into(),
             git: GitInfo {
                 sha: "0123456789abcdef0123".into(),
                 short_sha: "0123456".into(),
@@ -236,13 +230,13 @@ mod tests {
                 dirty: revision == 2,
                 dirty_paths: vec!["values/hub.yaml".into()],
             },
-            description: "deploy".into(),
             error: (status == Status::Failed)
                 .then(|| "apply Deployment jupyter/hub: 500 InternalError\nmore".into()),
             started_at: t,
             updated_at: t,
             manifest: "kind: Secret\nstringData:\n  password: hunter2-secret\n".into(),
             inventory: vec![],
+            ..sample_record("hub", revision, status)
         }
     }
 

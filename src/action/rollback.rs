@@ -180,26 +180,7 @@ pub async fn restore_revision(r: &Restore<'_>, target: &Record) -> anyhow::Resul
     let Some(diff) = diffs.into_iter().next() else {
         anyhow::bail!("the deploy engine returned no diff for {source}");
     };
-    // The diff goes to stdout, or to stderr when stdout carries JSON (as deploy does).
-    if r.ui.json() {
-        let color = r.ui.color_stderr();
-        print_diffs(
-            r.ui,
-            std::slice::from_ref(&diff),
-            &r.display,
-            color,
-            &mut std::io::stderr(),
-        )?;
-    } else {
-        let color = r.ui.color_stdout();
-        print_diffs(
-            r.ui,
-            std::slice::from_ref(&diff),
-            &r.display,
-            color,
-            &mut std::io::stdout(),
-        )?;
-    }
+    print_diffs(r.ui, std::slice::from_ref(&diff), &r.display)?;
     match r.confirm {
         Confirm::DryRun => return Ok(Restored::DryRun),
         Confirm::Ask => {
@@ -353,22 +334,13 @@ mod tests {
     use super::*;
     use crate::git::GitInfo;
     use crate::manifest::ObjectRef;
+    use crate::release::tests::sample_record;
 
     fn record(revision: u32, status: Status, names: &[&str]) -> Record {
-        let t = chrono::Utc::now();
         Record {
-            release: "hub".into(),
-            namespace: "jupyter".into(),
-            revision,
-            status,
-            profile: "jupyter".into(),
             chart_name: "hub".into(),
             chart_version: "1".into(),
             git: GitInfo::default(),
-            description: "deploy".into(),
-            error: None,
-            started_at: t,
-            updated_at: t,
             manifest: String::new(),
             inventory: names
                 .iter()
@@ -379,6 +351,7 @@ mod tests {
                     name: n.to_string(),
                 })
                 .collect(),
+            ..sample_record("hub", revision, status)
         }
     }
 

@@ -288,6 +288,7 @@ pub fn text(doc: &StatusDoc, color: bool) -> String {
 mod tests {
     use super::*;
     use crate::git::GitInfo;
+    use crate::release::tests::sample_record;
     use chrono::TimeZone;
 
     fn record(revision: u32, status: Status) -> Record {
@@ -295,20 +296,13 @@ mod tests {
             .with_ymd_and_hms(2026, 11, 21, 12, revision, 0)
             .unwrap();
         Record {
-            release: "hub".into(),
-            namespace: "jupyter".into(),
-            revision,
-            status,
-            profile: "jupyter".into(),
-            chart_name: "jupyterhub".into(),
-            chart_version: "1.2.3".into(),
             git: GitInfo::default(),
-            description: "deploy".into(),
             error: (status == Status::Failed).then(|| "wait timed out".into()),
             started_at: t,
             updated_at: t,
             manifest: "stringData:\n  password: hunter2-secret\n".into(),
             inventory: vec![],
+            ..sample_record("hub", revision, status)
         }
     }
 
