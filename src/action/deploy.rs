@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::action::render::{render, RenderRequest, Rendered, RenderedRelease};
-use crate::action::Exit;
+use crate::action::{runtime, Exit};
 use crate::cli::{ApplyArgs, ClusterArgs, DeployArgs, DiffDisplayArgs, GlobalArgs};
 use crate::cluster::{
     discovery, ApplyOptions, Cluster, ClusterError, ConnectOptions, ResourceInfo,
@@ -691,15 +691,6 @@ pub async fn apply_release(
 // ---------------------------------------------------------------------------
 // The commands: what `diff` and `deploy` share before any write (prepare),
 // then the deploy itself.
-
-/// A tokio runtime for one command.
-pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
 
 /// Connect to the cluster as kubectl would.
 pub(crate) async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {

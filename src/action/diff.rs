@@ -6,7 +6,8 @@
 
 use serde::Serialize;
 
-use crate::action::deploy::{prepare, print_diffs, runtime};
+use crate::action::deploy::{prepare, print_diffs};
+use crate::action::runtime;
 use crate::action::Exit;
 use crate::cli::{DiffArgs, GlobalArgs};
 use crate::diff::{ObjectDiffJson, Summary};

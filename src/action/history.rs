@@ -6,7 +6,8 @@
 
 use serde::Serialize;
 
-use crate::action::lifecycle::{connect, runtime, Selected};
+use crate::action::lifecycle::{connect, Selected};
+use crate::action::runtime;
 use crate::action::Exit;
 use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::manifest::ObjectRef;

@@ -95,8 +95,3 @@ pub async fn connect(args: &ClusterArgs, workspace: &Workspace) -> anyhow::Resul
     );
     Ok(Connected { cluster, releases })
 }
-
-/// A tokio runtime for one command.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    crate::action::deploy::runtime()
-}

@@ -38,6 +38,17 @@ impl From<Exit> for ExitCode {
     }
 }
 
+/// The tokio runtime of one command that talks to the cluster (commands that
+/// do not — render, lint, profiles, secrets — never start one).
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let ui = Ui::new(&cli.global);

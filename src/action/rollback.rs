@@ -12,7 +12,8 @@ use crate::action::deploy::{
     apply_release, apply_settings, diff_releases, print_diffs, ApplyCounts, ApplySettings,
     DiffSettings, ReleaseTarget, DEFAULT_CONCURRENCY,
 };
-use crate::action::lifecycle::{connect, runtime, Selected};
+use crate::action::lifecycle::{connect, Selected};
+use crate::action::runtime;
 use crate::action::Exit;
 use crate::cli::{DiffDisplayArgs, GlobalArgs, RollbackArgs};
 use crate::cluster::Cluster;

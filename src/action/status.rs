@@ -9,7 +9,8 @@
 
 use serde::Serialize;
 
-use crate::action::lifecycle::{connect, runtime, Selected};
+use crate::action::lifecycle::{connect, Selected};
+use crate::action::runtime;
 use crate::action::Exit;
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::cluster::ready::readiness;
