@@ -21,7 +21,7 @@ use crate::release::all_objects;
 use crate::ui::{paint, Ui};
 
 /// The label naming the release an object belongs to (set by the render step).
-const RELEASE_LABEL: &str = "berth.deploy/release";
+use crate::manifest::LABEL_RELEASE;
 
 /// The JSON document of `berth delete --output json`.
 #[derive(Debug, Clone, Serialize)]
@@ -131,7 +131,7 @@ async fn live_objects(
         };
         let owner = live
             .pointer("/metadata/labels")
-            .and_then(|l| l.get(RELEASE_LABEL))
+            .and_then(|l| l.get(LABEL_RELEASE))
             .and_then(|v| v.as_str());
         if owner == Some(release) {
             delete.push((o.clone(), res));
@@ -156,7 +156,7 @@ fn preview(ui: &Ui, planned: &[Planned], keep_history: bool) {
         }
         for o in &p.kept {
             ui.warn(format!(
-                "keeping {o}: it no longer carries the label {RELEASE_LABEL}={}",
+                "keeping {o}: it no longer carries the label {LABEL_RELEASE}={}",
                 p.release
             ));
         }

@@ -33,9 +33,6 @@ use crate::ui::progress::{Progress, ReleaseProgress};
 use crate::ui::Ui;
 use crate::workspace::Workspace;
 
-/// Label naming the release an object belongs to.
-pub const RELEASE_LABEL: &str = "berth.deploy/release";
-
 /// How many requests of one release are in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
@@ -444,7 +441,7 @@ async fn diff_one(
         let owner = current
             .pointer(&format!(
                 "/metadata/labels/{}",
-                RELEASE_LABEL.replace('/', "~1")
+                crate::manifest::LABEL_RELEASE.replace('/', "~1")
             ))
             .and_then(Value::as_str);
         if owner.is_some_and(|o| o != t.name) {
@@ -559,8 +556,8 @@ pub async fn apply_release(
                     let res = match &e.resource {
                         Some(r) => r.clone(),
                         None => {
-                            // Kind from a CRD applied in this run: discover it now.
-                            cluster.forget(&e.diff.object.api_version);
+                            // Kind from a CRD applied in this run: discover it now (the
+                            // CRD wave forgot its group version once it was Established).
                             cluster
                                 .resolve(&e.diff.object.api_version, &e.diff.object.kind)
                                 .await
@@ -646,11 +643,10 @@ pub async fn apply_release(
             .entries
             .iter()
             .filter(|e| e.desired.is_some())
+            // CRDs were waited for (Established) before anything else applied.
             .filter(|e| {
-                matches!(
-                    e.diff.object.kind.as_str(),
-                    "Deployment" | "StatefulSet" | "DaemonSet" | "Job"
-                )
+                let kind = e.diff.object.kind.as_str();
+                crate::cluster::ready::is_waited_kind(kind) && kind != "CustomResourceDefinition"
             })
             .collect();
         let results: Vec<anyhow::Result<()>> = stream::iter(waited.iter())
@@ -694,9 +690,6 @@ pub async fn apply_release(
 
 /// Connect to the cluster as kubectl would.
 pub(crate) async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
-    // kube (ring) and the AWS SDK (aws-lc-rs) both bring a rustls provider;
-    // choose ring explicitly (an Err only means one is already installed).
-    let _ = rustls::crypto::ring::default_provider().install_default();
     Ok(Cluster::connect(&ConnectOptions {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),

@@ -11,7 +11,7 @@ use crate::action::runtime;
 use crate::action::Exit;
 use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::manifest::ObjectRef;
-use crate::release::{Record, Status};
+use crate::release::{timestamp, Record, Status};
 use crate::ui::Ui;
 
 /// Run `berth history`.
@@ -114,11 +114,6 @@ impl From<&Record> for RevisionView {
             inventory: r.inventory.clone(),
         }
     }
-}
-
-/// RFC 3339 in UTC, whole seconds: `2026-11-21T12:00:00Z`.
-pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The git column: short sha, `+dirty` when dirty, the tag in parentheses; `-` when none.

@@ -105,7 +105,7 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &RollbackArgs) -> anyhow::Result<
             target.revision,
             target.chart_name,
             target.chart_version,
-            crate::action::history::timestamp(target.updated_at),
+            crate::release::timestamp(target.updated_at),
         ));
         let restore = Restore {
             ui,

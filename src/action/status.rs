@@ -19,7 +19,8 @@ use crate::manifest::ObjectRef;
 use crate::release::{Lease, Record, Status};
 use crate::ui::{paint, Ui};
 
-use super::history::{columns, timestamp};
+use super::history::columns;
+use crate::release::timestamp;
 
 /// Run `berth status`.
 pub fn run(ui: &Ui, global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<Exit> {

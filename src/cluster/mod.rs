@@ -156,6 +156,9 @@ fn status_of(body: &[u8]) -> (String, String) {
 impl Cluster {
     /// Connect using a kubeconfig resolved as kubectl does. No network traffic yet.
     pub async fn connect(opts: &ConnectOptions) -> Result<Cluster, ClusterError> {
+        // kube (ring) and the AWS SDK (aws-lc-rs) both bring a rustls provider;
+        // choose ring explicitly (an Err only means one is already installed).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let resolved = kubeconfig::resolve(opts)?;
         let kopts = kube::config::KubeConfigOptions {
             context: Some(resolved.context.clone()),

@@ -241,7 +241,8 @@ pub fn default_holder() -> String {
     format!("{user}@{host}:{}", std::process::id())
 }
 
-fn stamp(t: DateTime<Utc>) -> String {
+/// A record time as shown to users: RFC 3339, whole seconds, UTC (`Z`).
+pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -388,21 +389,24 @@ impl<S: Store> Releases<S> {
                     return Err(self.held(s, expires));
                 }
                 let (holder, since) = match &s.lease {
-                    Some(l) => (l.holder.clone(), stamp(l.acquired_at)),
-                    None => ("an unknown holder".to_string(), stamp(s.record.started_at)),
+                    Some(l) => (l.holder.clone(), timestamp(l.acquired_at)),
+                    None => (
+                        "an unknown holder".to_string(),
+                        timestamp(s.record.started_at),
+                    ),
                 };
                 let mut abandoned = s.record.clone();
                 abandoned.status = Status::Failed;
                 abandoned.updated_at = now;
                 abandoned.error = Some(format!(
                     "abandoned: the deploy by {holder} stopped renewing its lease (expired {}); taken over by {}",
-                    stamp(expires),
+                    timestamp(expires),
                     self.holder
                 ));
                 match self.store.update(&abandoned, None, &s.version).await {
                     Ok(_) => took_over.push(format!(
                         "took over the expired deploy lease of {ns}/{release} held by {holder} since {since} (expired {}); its revision {} is recorded as failed",
-                        stamp(expires),
+                        timestamp(expires),
                         s.record.revision
                     )),
                     Err(ReleaseError::RecordChanged { .. } | ReleaseError::RecordGone { .. }) => {
@@ -516,8 +520,8 @@ impl<S: Store> Releases<S> {
             release: s.record.release.clone(),
             revision: s.record.revision,
             holder,
-            since: stamp(since),
-            expires: stamp(expires),
+            since: timestamp(since),
+            expires: timestamp(expires),
         }
     }
 }
