@@ -357,7 +357,9 @@ pub struct SetArgs {
     pub file: PathBuf,
     /// Dotted path (a.b[0].c) or sops' index form (["a"]["b"][0]).
     pub path: String,
-    /// The value, as YAML/JSON (a bare word is a string).
+    /// The value, as YAML/JSON (a bare word is a string). May start with `-`: a
+    /// value is never mistaken for a flag (and so never echoed in a usage error).
+    #[arg(allow_hyphen_values = true)]
     pub value: String,
 }
 

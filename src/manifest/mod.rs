@@ -195,6 +195,21 @@ pub fn validate(body: &serde_json::Value) -> Result<(), String> {
             return Err("`metadata.namespace` must be a string".to_string());
         }
     }
+    // Caught here, naming only the key: the API server's own type error would
+    // quote the value back, and it would reach the terminal and the records.
+    if map.get("kind").and_then(|k| k.as_str()) == Some("Secret") {
+        for field in ["data", "stringData"] {
+            match map.get(field) {
+                None | Some(serde_json::Value::Null) => {}
+                Some(serde_json::Value::Object(m)) => {
+                    if let Some((k, _)) = m.iter().find(|(_, v)| !v.is_string()) {
+                        return Err(format!("`{field}.{k}` must be a string (quote it)"));
+                    }
+                }
+                Some(_) => return Err(format!("`{field}` must be a mapping")),
+            }
+        }
+    }
     Ok(())
 }
 
@@ -300,6 +315,18 @@ pub fn mask_secret_values(objects: &mut [Object]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_values_must_be_strings_and_the_error_names_only_the_key() {
+        let body = serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "s"}, "stringData": {"pin": 982451653}});
+        let err = validate(&body).expect_err("an int in stringData is refused");
+        assert_eq!(err, "`stringData.pin` must be a string (quote it)");
+        assert!(!err.contains("982451653"));
+        let ok = serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "s"}, "data": {"a": "aGk="}, "stringData": {"b": "x"}});
+        assert!(validate(&ok).is_ok());
+    }
 
     #[test]
     fn secret_values_are_masked_with_their_lengths_and_other_kinds_untouched() {

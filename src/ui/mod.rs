@@ -149,8 +149,14 @@ pub fn paint(on: bool, code: &str, text: &str) -> String {
 pub fn report_error(err: &anyhow::Error, _quiet: bool) {
     let color = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    eprintln!("{} {err}", paint(color, "31;1", "error:"));
+    let mut shown = err.to_string();
+    eprintln!("{} {shown}", paint(color, "31;1", "error:"));
     for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        // Many errors already spell out their source in their own message.
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            eprintln!("  caused by: {text}");
+        }
+        shown = text;
     }
 }

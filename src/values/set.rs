@@ -40,6 +40,10 @@ pub enum SetError {
     UnterminatedList { key: String },
     #[error("`{key}`: a path cannot both be a list and a map")]
     TypeClash { key: String },
+    /// A later pair is malformed. Its text is not quoted: it may be the rest of
+    /// the previous value, split at an unescaped comma.
+    #[error("after `{previous}=…`, at character {pos}: expected KEY=VALUE (write a comma inside a value as `\\,`)")]
+    AfterValue { previous: String, pos: usize },
 }
 
 /// One parsed assignment: a path and its raw or typed value.
@@ -61,19 +65,28 @@ pub fn parse_path(input: &str) -> Result<Vec<Seg>, SetError> {
 /// Parse a `--set`-style expression (`a=1,b.c=x`) into assignments.
 pub fn parse(input: &str, kind: SetKind) -> Result<Vec<Assignment>, SetError> {
     let chars: Vec<char> = input.chars().collect();
-    let mut out = Vec::new();
+    let mut out: Vec<Assignment> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         let start = i;
-        let (path, end) = path_until(&chars, i, &['=', ','])?;
+        // Past the first pair, what looks like a key may be the tail of the
+        // previous value (`--set pw=a,b`): name the previous key, not the text.
+        let fail = |e: SetError| match out.last() {
+            Some(prev) => SetError::AfterValue {
+                previous: prev.key.clone(),
+                pos: start,
+            },
+            None => e,
+        };
+        let (path, end) = path_until(&chars, i, &['=', ',']).map_err(fail)?;
         let key: String = chars[start..end].iter().collect();
         if end >= chars.len() || chars[end] != '=' {
-            return Err(SetError::NoValue { key });
+            return Err(fail(SetError::NoValue { key }));
         }
         i = end + 1;
         let value = if i < chars.len() && chars[i] == '{' && kind != SetKind::File {
             let close = find_unescaped(&chars, i + 1, '}')
-                .ok_or_else(|| SetError::UnterminatedList { key: key.clone() })?;
+                .ok_or_else(|| fail(SetError::UnterminatedList { key: key.clone() }))?;
             let items = split_unescaped(&chars[i + 1..close], ',');
             i = close + 1;
             let list = items
@@ -364,6 +377,13 @@ mod tests {
             parse("a={x", SetKind::Typed),
             Err(SetError::UnterminatedList { .. })
         ));
+        // The tail of a value split at a comma is never echoed.
+        let err = parse("db.password=s3cr3t,tail-of-secret", SetKind::Typed).unwrap_err();
+        assert!(matches!(err, SetError::AfterValue { .. }));
+        assert!(!err.to_string().contains("tail-of-secret"), "{err}");
+        assert!(err.to_string().contains("db.password"), "{err}");
+        let err = parse("a=1,x[y", SetKind::Typed).unwrap_err();
+        assert!(!err.to_string().contains("x[y"), "{err}");
         let mut tree = json!({"a": [1]});
         assert!(apply(&mut tree, &parse_path("a.b").unwrap(), json!(1), "a.b").is_err());
     }
