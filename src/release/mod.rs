@@ -492,9 +492,7 @@ impl<S: Store> Releases<S> {
     }
 
     async fn sorted(&self, ns: &str, release: &str) -> Result<Vec<Stored>, ReleaseError> {
-        let mut all = self.store.list(ns, release).await?;
-        all.sort_by_key(|s| s.record.revision);
-        Ok(all)
+        sorted(&*self.store, ns, release).await
     }
 
     fn lease_chrono(&self) -> chrono::Duration {
@@ -751,7 +749,7 @@ impl<S: Store> Transaction<S> {
                 Err(e) => return Err(e),
             }
         }
-        self.enforce_history_limit(&record).await?;
+        self.enforce_history_limit(&record, &all).await?;
         Ok(record)
     }
 
@@ -767,7 +765,10 @@ impl<S: Store> Transaction<S> {
         let record = self
             .finish(Status::Failed, Some(error.to_string()), manifest, inventory)
             .await?;
-        self.enforce_history_limit(&record).await?;
+        if self.history_limit > 0 {
+            let all = self.sorted(&record.namespace, &record.release).await?;
+            self.enforce_history_limit(&record, &all).await?;
+        }
         Ok(record)
     }
 
@@ -829,19 +830,22 @@ impl<S: Store> Transaction<S> {
     }
 
     async fn sorted(&self, ns: &str, release: &str) -> Result<Vec<Stored>, ReleaseError> {
-        let mut all = self.store.list(ns, release).await?;
-        all.sort_by_key(|s| s.record.revision);
-        Ok(all)
+        sorted(&*self.store, ns, release).await
     }
 
     /// Keep the newest `history_limit` records (0 = keep all). Never deletes
     /// `keep` nor the newest deployed record (the base of the next deploy), even
     /// when failed records crowd it out of the limit.
-    async fn enforce_history_limit(&self, keep: &Record) -> Result<(), ReleaseError> {
+    /// `all` is the release's records in revision order, as listed after `keep` was
+    /// written (later status changes do not matter: `keep` is the newest deployed).
+    async fn enforce_history_limit(
+        &self,
+        keep: &Record,
+        all: &[Stored],
+    ) -> Result<(), ReleaseError> {
         if self.history_limit == 0 {
             return Ok(());
         }
-        let all = self.sorted(&keep.namespace, &keep.release).await?;
         let base = all
             .iter()
             .rev()
@@ -862,6 +866,13 @@ impl<S: Store> Transaction<S> {
         }
         Ok(())
     }
+}
+
+/// The release's records in revision order.
+async fn sorted<S: Store>(store: &S, ns: &str, release: &str) -> Result<Vec<Stored>, ReleaseError> {
+    let mut all = store.list(ns, release).await?;
+    all.sort_by_key(|s| s.record.revision);
+    Ok(all)
 }
 
 #[cfg(test)]
