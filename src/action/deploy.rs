@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use base64::Engine as _;
 use futures::{stream, StreamExt as _};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -26,9 +25,7 @@ use crate::diff::{self, render_object, Action, ObjectDiff, RenderOptions, Summar
 use crate::git::GitInfo;
 use crate::manifest::order::install_rank;
 use crate::manifest::{Object, ObjectRef};
-use crate::release::{
-    decode as decode_record, default_holder, Record, RecordMeta, Releases, DATA_KEY, SECRET_TYPE,
-};
+use crate::release::{default_holder, from_secret, Record, RecordMeta, Releases, SECRET_TYPE};
 use crate::ui::progress::{Progress, ReleaseProgress};
 use crate::ui::Ui;
 use crate::workspace::Workspace;
@@ -841,17 +838,13 @@ async fn read_records(
             let name = item
                 .pointer("/metadata/name")
                 .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let data = item
-                .pointer(&format!("/data/{DATA_KEY}"))
-                .and_then(Value::as_str)
                 .unwrap_or_default();
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(data)
-                .with_context(|| format!("release record {ns}/{name} is not valid base64"))?;
-            let record = decode_record(&bytes)
-                .with_context(|| format!("cannot read release record {ns}/{name}"))?;
+            let secret: k8s_openapi::api::core::v1::Secret =
+                serde_json::from_value(item.clone())
+                    .with_context(|| format!("release record {ns}/{name} is not a Secret"))?;
+            let record = from_secret(&secret)
+                .with_context(|| format!("cannot read release record {ns}/{name}"))?
+                .record;
             out.entry((ns.clone(), record.release.clone()))
                 .or_default()
                 .push(record);

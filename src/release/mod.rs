@@ -42,7 +42,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use codec::{decode, encode, CodecError};
-pub use secret::{SecretStore, DATA_KEY, SECRET_TYPE};
+pub use secret::{from_secret, SecretStore, DATA_KEY, SECRET_TYPE};
 pub use store::{Lease, MemoryStore, Store, Stored};
 
 use crate::git::GitInfo;
