@@ -1201,7 +1201,6 @@ async fn deploy(ui: &Ui, global: &GlobalArgs, args: &DeployArgs) -> anyhow::Resu
     let p = std::mem::ManuallyDrop::new(
         prepare(global, &args.profiles.profiles, &args.values, &args.cluster).await?,
     );
-    check_dirty(&p.rendered.git, args.allow_dirty)?;
     let settings = apply_settings(&args.apply, &p.rendered.workspace.settings.field_manager)?;
 
     let summary = print_diffs(ui, &p.diffs, &args.display)?;
