@@ -525,6 +525,8 @@ pub async fn apply_release(
         .entries
         .iter()
         .filter(|e| matches!(e.diff.action, Action::Add | Action::Change) && e.desired.is_some())
+        // The release namespace berth adds on its own is created before the records.
+        .filter(|e| !e.implicit)
         .collect();
     counts.unchanged = diff
         .entries
@@ -1073,7 +1075,6 @@ impl DeployOne<'_> {
         let progress = self.progress.release(&rr.name, steps);
         // The release namespace must exist before its records can; it is
         // created here, not by the apply below.
-        let mut diff = diff.clone();
         let mut implicit_created = 0;
         for e in diff.entries.iter().filter(|e| e.implicit) {
             if let (Some(res), Some(body)) = (&e.resource, &e.desired) {
@@ -1093,8 +1094,6 @@ impl DeployOne<'_> {
                 implicit_created += 1;
             }
         }
-        diff.entries.retain(|e| !e.implicit);
-        let diff = &diff;
         let tx = self
             .releases
             .begin(
