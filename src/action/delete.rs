@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-use crate::action::lifecycle::{connect, Selected};
+use crate::action::lifecycle::{self, connect, Selected};
 use crate::action::runtime;
 use crate::action::Exit;
 use crate::cli::{DeleteArgs, GlobalArgs};
@@ -121,12 +121,8 @@ async fn live_objects(
 ) -> anyhow::Result<(Vec<(ObjectRef, ResourceInfo)>, Vec<ObjectRef>)> {
     let mut delete = Vec::new();
     let mut kept = Vec::new();
-    for o in refs {
-        let Some(res) = cluster.try_resolve(&o.api_version, &o.kind).await? else {
-            continue;
-        };
-        let ns = o.namespace.as_deref().filter(|_| res.namespaced);
-        let Some(live) = cluster.get(&res, ns, &o.name).await? else {
+    for o in lifecycle::live_objects(cluster, refs).await? {
+        let (Some(res), Some(live)) = (o.resource, o.live) else {
             continue;
         };
         let owner = live
@@ -134,9 +130,9 @@ async fn live_objects(
             .and_then(|l| l.get(LABEL_RELEASE))
             .and_then(|v| v.as_str());
         if owner == Some(release) {
-            delete.push((o.clone(), res));
+            delete.push((o.object, res));
         } else {
-            kept.push(o.clone());
+            kept.push(o.object);
         }
     }
     Ok((delete, kept))

@@ -6,8 +6,10 @@
 
 use std::time::Duration;
 
+use crate::action::deploy::DEFAULT_CONCURRENCY;
 use crate::cli::ClusterArgs;
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, ResourceInfo};
+use crate::manifest::ObjectRef;
 use crate::release::{default_holder, Releases};
 use crate::workspace::{Plan, ReleasePlan, Workspace};
 
@@ -94,4 +96,40 @@ pub async fn connect(args: &ClusterArgs, workspace: &Workspace) -> anyhow::Resul
         default_holder(),
     );
     Ok(Connected { cluster, releases })
+}
+
+/// An inventoried object as the cluster has it now: its resource (None when the
+/// cluster does not serve the kind) and its live body (None when it is gone).
+pub struct LiveObject {
+    pub object: ObjectRef,
+    pub resource: Option<ResourceInfo>,
+    pub live: Option<serde_json::Value>,
+}
+
+/// Look up `refs` on the cluster, [`DEFAULT_CONCURRENCY`] requests at a time, in order.
+pub async fn live_objects(
+    cluster: &Cluster,
+    refs: &[ObjectRef],
+) -> anyhow::Result<Vec<LiveObject>> {
+    use futures::{StreamExt as _, TryStreamExt as _};
+    futures::stream::iter(refs)
+        .map(|o| async move {
+            let Some(res) = cluster.try_resolve(&o.api_version, &o.kind).await? else {
+                return Ok(LiveObject {
+                    object: o.clone(),
+                    resource: None,
+                    live: None,
+                });
+            };
+            let ns = o.namespace.as_deref().filter(|_| res.namespaced);
+            let live = cluster.get(&res, ns, &o.name).await?;
+            Ok(LiveObject {
+                object: o.clone(),
+                resource: Some(res),
+                live,
+            })
+        })
+        .buffered(DEFAULT_CONCURRENCY)
+        .try_collect()
+        .await
 }

@@ -9,13 +9,12 @@
 
 use serde::Serialize;
 
-use crate::action::lifecycle::{connect, Selected};
+use crate::action::lifecycle::{connect, live_objects, LiveObject, Selected};
 use crate::action::runtime;
 use crate::action::Exit;
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::cluster::ready::readiness;
-use crate::cluster::{Cluster, Readiness};
-use crate::manifest::ObjectRef;
+use crate::cluster::Readiness;
 use crate::release::{Lease, Record, Status};
 use crate::ui::{paint, Ui};
 
@@ -37,10 +36,12 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<Ex
             let history = conn.releases.history(&plan.namespace, &plan.name).await?;
             let lease = conn.releases.lease(&plan.namespace, &plan.name).await?;
             let current = history.iter().rev().find(|r| r.status == Status::Deployed);
-            let mut objects = Vec::new();
-            for o in current.map(|c| c.inventory.as_slice()).unwrap_or_default() {
-                objects.push(object_status(&conn.cluster, o).await?);
-            }
+            let inventory = current.map(|c| c.inventory.as_slice()).unwrap_or_default();
+            let objects = live_objects(&conn.cluster, inventory)
+                .await?
+                .into_iter()
+                .map(object_status)
+                .collect();
             releases.push(ReleaseStatus::new(
                 &plan.name,
                 &plan.namespace,
@@ -61,32 +62,30 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<Ex
 }
 
 /// The live state of one inventoried object.
-async fn object_status(cluster: &Cluster, o: &ObjectRef) -> anyhow::Result<ObjectStatus> {
-    let (state, detail) = match cluster.try_resolve(&o.api_version, &o.kind).await? {
-        None => (
+fn object_status(o: LiveObject) -> ObjectStatus {
+    let (state, detail) = match (&o.resource, &o.live) {
+        (None, _) => (
             ObjectState::Unknown,
-            format!("the cluster does not serve {} {}", o.api_version, o.kind),
+            format!(
+                "the cluster does not serve {} {}",
+                o.object.api_version, o.object.kind
+            ),
         ),
-        Some(res) => {
-            let ns = o.namespace.as_deref().filter(|_| res.namespaced);
-            match cluster.get(&res, ns, &o.name).await? {
-                None => (ObjectState::Missing, "not found".to_string()),
-                Some(live) => match readiness(&live) {
-                    Readiness::Ready => (ObjectState::Ready, String::new()),
-                    Readiness::Pending(why) => (ObjectState::Pending, why),
-                    Readiness::Failed(why) => (ObjectState::Failed, why),
-                },
-            }
-        }
+        (Some(_), None) => (ObjectState::Missing, "not found".to_string()),
+        (Some(_), Some(live)) => match readiness(live) {
+            Readiness::Ready => (ObjectState::Ready, String::new()),
+            Readiness::Pending(why) => (ObjectState::Pending, why),
+            Readiness::Failed(why) => (ObjectState::Failed, why),
+        },
     };
-    Ok(ObjectStatus {
-        api_version: o.api_version.clone(),
-        kind: o.kind.clone(),
-        namespace: o.namespace.clone(),
-        name: o.name.clone(),
+    ObjectStatus {
+        api_version: o.object.api_version,
+        kind: o.object.kind,
+        namespace: o.object.namespace,
+        name: o.object.name,
         state,
         detail,
-    })
+    }
 }
 
 /// The JSON document of `berth status --output json`.
