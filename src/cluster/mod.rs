@@ -190,12 +190,6 @@ impl Cluster {
         })
     }
 
-    /// Replace the retry policy.
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Cluster {
-        self.retry = retry;
-        self
-    }
-
     /// The underlying kube client (for the release record store).
     pub fn client(&self) -> kube::Client {
         self.client.clone()
@@ -293,14 +287,7 @@ impl Cluster {
 
     /// The kinds a group version serves: from memory, else from the on-disk
     /// cache (fresh for [`discovery::DISK_TTL`]), else fetched from the server
-    /// (and then written to the disk cache).
-    pub async fn group_version(
-        &self,
-        api_version: &str,
-    ) -> Result<Arc<discovery::GroupVersionKinds>, ClusterError> {
-        Ok(self.group_version_entry(api_version).await?.0)
-    }
-
+    /// (and then written to the disk cache). The flag says it came from disk.
     async fn group_version_entry(&self, api_version: &str) -> Result<CachedKinds, ClusterError> {
         if let Some(hit) = self.cached(api_version) {
             return Ok(hit);

@@ -294,11 +294,6 @@ impl<S: Store> Releases<S> {
         }
     }
 
-    /// The lease holder name this instance uses.
-    pub fn holder(&self) -> &str {
-        &self.holder
-    }
-
     /// The newest `deployed` record: the base for diff and prune.
     pub async fn current(&self, ns: &str, release: &str) -> Result<Option<Record>, ReleaseError> {
         Ok(self
