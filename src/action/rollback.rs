@@ -40,7 +40,6 @@ pub struct Restore<'a> {
     pub ui: &'a Ui,
     pub cluster: &'a Cluster,
     pub releases: &'a Releases,
-    pub field_manager: String,
     pub apply: ApplySettings,
     pub display: DiffDisplayArgs,
     pub confirm: Confirm,
@@ -111,7 +110,6 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &RollbackArgs) -> anyhow::Result<
             ui,
             cluster: &conn.cluster,
             releases: &conn.releases,
-            field_manager: settings.field_manager.clone(),
             apply,
             display: args.display.clone(),
             confirm: if args.dry_run {
@@ -167,7 +165,7 @@ pub async fn restore_revision(r: &Restore<'_>, target: &Record) -> anyhow::Resul
     let diffs = diff_releases(
         r.cluster,
         &DiffSettings {
-            field_manager: r.field_manager.clone(),
+            field_manager: r.apply.field_manager.clone(),
             concurrency: DEFAULT_CONCURRENCY,
         },
         &[ReleaseTarget {
@@ -298,7 +296,6 @@ pub async fn atomic_rollback(
         ui,
         cluster,
         releases,
-        field_manager: apply.field_manager.clone(),
         apply: apply.clone(),
         display: DiffDisplayArgs {
             show_secrets: false,
