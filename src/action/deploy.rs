@@ -15,17 +15,16 @@ use futures::{stream, StreamExt as _};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::action::lifecycle::{connect, Connected, Selected};
 use crate::action::render::{render, RenderRequest, Rendered, RenderedRelease};
 use crate::action::{runtime, Exit};
 use crate::cli::{ApplyArgs, ClusterArgs, DeployArgs, DiffDisplayArgs, GlobalArgs};
-use crate::cluster::{
-    discovery, ApplyOptions, Cluster, ClusterError, ConnectOptions, ResourceInfo,
-};
+use crate::cluster::{discovery, ApplyOptions, Cluster, ClusterError, ResourceInfo};
 use crate::diff::{self, render_object, Action, ObjectDiff, RenderOptions, Summary};
 use crate::git::GitInfo;
 use crate::manifest::order::install_rank;
 use crate::manifest::{Object, ObjectRef};
-use crate::release::{default_holder, from_secret, Record, RecordMeta, Releases, SECRET_TYPE};
+use crate::release::{from_secret, Record, RecordMeta, Releases, SECRET_TYPE};
 use crate::ui::progress::{Progress, ReleaseProgress};
 use crate::ui::Ui;
 use crate::workspace::Workspace;
@@ -687,15 +686,6 @@ pub async fn apply_release(
 // The commands: what `diff` and `deploy` share before any write (prepare),
 // then the deploy itself.
 
-/// Connect to the cluster as kubectl would.
-pub(crate) async fn connect(args: &ClusterArgs) -> anyhow::Result<Cluster> {
-    Ok(Cluster::connect(&ConnectOptions {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-    })
-    .await?)
-}
-
 /// Rendered releases, their records and their diffs against the cluster.
 pub(crate) struct Prepared {
     pub rendered: Rendered,
@@ -713,44 +703,21 @@ pub(crate) async fn prepare(
     values: &crate::cli::ValueArgs,
     cluster_args: &ClusterArgs,
 ) -> anyhow::Result<Prepared> {
-    let workspace = Workspace::discover(global.workspace.as_deref())?;
-    let plan = workspace.plan(profiles)?;
-    let cluster = connect(cluster_args).await?;
-    if let Some(want) = &plan.context {
-        if want != cluster.context() {
-            anyhow::bail!(
-                "profile(s) {} deploy to kube-context {want:?}, but the current context is {:?}: pass --context {want} (or switch context)",
-                plan.profiles.join(","),
-                cluster.context()
-            );
-        }
-    }
-    let releases = Releases::new(
-        cluster.client(),
-        workspace.settings.history_limit,
-        Duration::from_secs(workspace.settings.lease_seconds),
-        default_holder(),
-    );
+    let selected = Selected::open(global.workspace.as_deref(), profiles, cluster_args)?;
+    let Connected { cluster, releases } = connect(cluster_args, &selected.workspace).await?;
+    selected.check_context(&cluster)?;
+    let plan = &selected.plan;
     // Records: the base of the diff (inventory) and the next revision numbers,
     // read with one LIST per namespace for all its releases.
-    let namespaces: BTreeSet<String> = plan
-        .releases
-        .iter()
-        .map(|r| {
-            cluster_args
-                .namespace
-                .clone()
-                .unwrap_or_else(|| r.namespace.clone())
-        })
-        .collect();
+    // (Selected::open applied any -n override to the plan.)
+    let namespaces: BTreeSet<String> = plan.releases.iter().map(|r| r.namespace.clone()).collect();
     let (records, listed) = read_records(&cluster, &namespaces).await?;
     let mut revisions = BTreeMap::new();
     let mut current_by_release = HashMap::new();
     let mut prune_bases = HashMap::new();
     for r in &plan.releases {
-        let ns = cluster_args.namespace.as_deref().unwrap_or(&r.namespace);
         let mut history = records
-            .get(&(ns.to_string(), r.name.clone()))
+            .get(&(r.namespace.clone(), r.name.clone()))
             .cloned()
             .unwrap_or_default();
         history.sort_by_key(|h| h.revision);

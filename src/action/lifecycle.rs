@@ -88,7 +88,11 @@ pub struct Connected {
 /// Connect to the cluster (kubeconfig and context resolved as kubectl does) and
 /// open the release records with the workspace's history limit and lease duration.
 pub async fn connect(args: &ClusterArgs, workspace: &Workspace) -> anyhow::Result<Connected> {
-    let cluster = crate::action::deploy::connect(args).await?;
+    let cluster = Cluster::connect(&crate::cluster::ConnectOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+    })
+    .await?;
     let releases = Releases::new(
         cluster.client(),
         workspace.settings.history_limit,
