@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::cluster::retry::{is_retryable_status, RetryPolicy};
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -157,12 +158,12 @@ enum Retry {
     NotProcessed,
 }
 
-const ATTEMPTS: u32 = 4;
-
 fn transient(err: &kube::Error, retry: Retry) -> bool {
-    match (api_code(err), retry) {
-        (Some(429 | 503), _) => true,
-        (Some(code), Retry::Idempotent) => code >= 500,
+    let status = api_code(err).and_then(|c| http::StatusCode::from_u16(c).ok());
+    match (status, retry) {
+        (Some(s), _) if s == http::StatusCode::TOO_MANY_REQUESTS => true,
+        (Some(s), _) if s == http::StatusCode::SERVICE_UNAVAILABLE => true,
+        (Some(s), Retry::Idempotent) => is_retryable_status(s),
         (Some(_), Retry::NotProcessed) => false,
         (None, Retry::Idempotent) => matches!(
             err,
@@ -172,17 +173,19 @@ fn transient(err: &kube::Error, retry: Retry) -> bool {
     }
 }
 
-/// Run `op` up to [`ATTEMPTS`] times while it fails transiently, backing off.
+/// Run `op` while it fails transiently, with the attempts and backoff of the
+/// cluster's [`RetryPolicy`] (kube's typed errors carry no `Retry-After`).
 async fn with_retry<T, F, Fut>(retry: Retry, mut op: F) -> Result<T, kube::Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, kube::Error>>,
 {
+    let policy = RetryPolicy::default();
     let mut attempt = 1;
     loop {
         match op().await {
-            Err(e) if attempt < ATTEMPTS && transient(&e, retry) => {
-                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+            Err(e) if attempt < policy.attempts && transient(&e, retry) => {
+                tokio::time::sleep(policy.delay(attempt, None)).await;
                 attempt += 1;
             }
             other => return other,
@@ -334,7 +337,7 @@ mod tests {
         })
         .await;
         assert!(out.is_err());
-        assert_eq!(calls, ATTEMPTS);
+        assert_eq!(calls, RetryPolicy::default().attempts);
         let mut calls = 0;
         let out = with_retry(Retry::NotProcessed, || {
             calls += 1;
