@@ -726,10 +726,7 @@ pub(crate) async fn prepare(
         // Prune against the last deployed inventory plus what failed attempts since
         // then applied: objects a failed deploy created must not outlive their templates.
         prune_bases.insert(r.name.clone(), crate::release::prune_base(&history));
-        let current = history
-            .into_iter()
-            .filter(|h| h.status == crate::release::Status::Deployed)
-            .max_by_key(|h| h.revision);
+        let current = crate::release::current(&history).cloned();
         current_by_release.insert(r.name.clone(), current);
     }
     let rendered = render(&RenderRequest {

@@ -95,7 +95,7 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &RollbackArgs) -> anyhow::Result<
         selected.check_context(&conn.cluster)?;
         let history = conn.releases.history(&plan.namespace, &plan.name).await?;
         let target = rollback_target(&history, args.revision)?.clone();
-        let current = history.iter().rev().find(|r| r.status == Status::Deployed);
+        let current = crate::release::current(&history);
         ui.info(format!(
             "rolling back {}/{} from revision {} to revision {} ({}-{}, {})",
             plan.namespace,

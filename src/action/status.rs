@@ -35,7 +35,7 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<Ex
         for plan in &plans {
             let history = conn.releases.history(&plan.namespace, &plan.name).await?;
             let lease = conn.releases.lease(&plan.namespace, &plan.name).await?;
-            let current = history.iter().rev().find(|r| r.status == Status::Deployed);
+            let current = crate::release::current(&history);
             let inventory = current.map(|c| c.inventory.as_slice()).unwrap_or_default();
             let objects = live_objects(&conn.cluster, inventory)
                 .await?
@@ -188,7 +188,7 @@ impl ReleaseStatus {
         now: chrono::DateTime<chrono::Utc>,
         objects: Vec<ObjectStatus>,
     ) -> ReleaseStatus {
-        let current = history.iter().rev().find(|r| r.status == Status::Deployed);
+        let current = crate::release::current(history);
         let latest = history
             .last()
             .filter(|l| Some(l.revision) != current.map(|c| c.revision))

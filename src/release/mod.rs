@@ -296,12 +296,7 @@ impl<S: Store> Releases<S> {
 
     /// The newest `deployed` record: the base for diff and prune.
     pub async fn current(&self, ns: &str, release: &str) -> Result<Option<Record>, ReleaseError> {
-        Ok(self
-            .history(ns, release)
-            .await?
-            .into_iter()
-            .rev()
-            .find(|r| r.status == Status::Deployed))
+        Ok(current(&self.history(ns, release).await?).cloned())
     }
 
     /// Every record of the release, ascending by revision.
@@ -569,11 +564,7 @@ pub fn rollback_target(
             }
         }
         None => {
-            let current = history
-                .iter()
-                .rev()
-                .find(|r| r.status == Status::Deployed)
-                .map_or(u32::MAX, |r| r.revision);
+            let current = current(history).map_or(u32::MAX, |r| r.revision);
             history
                 .iter()
                 .rev()
@@ -873,11 +864,17 @@ async fn sorted<S: Store>(store: &S, ns: &str, release: &str) -> Result<Vec<Stor
 #[cfg(test)]
 pub(crate) mod tests;
 
+/// The newest `deployed` record of a history in revision order: the base of the
+/// next diff and prune, and what `status` reports as current.
+pub fn current(history: &[Record]) -> Option<&Record> {
+    history.iter().rev().find(|r| r.status == Status::Deployed)
+}
+
 /// What a deploy or restore may prune: the current (newest deployed) revision's
 /// inventory, plus whatever failed attempts after it applied (a failed deploy can
 /// leave new objects behind). `history` is in ascending revision order.
 pub fn prune_base(history: &[Record]) -> Vec<crate::manifest::ObjectRef> {
-    let current = history.iter().rev().find(|r| r.status == Status::Deployed);
+    let current = current(history);
     let since = current.map_or(0, |c| c.revision);
     let mut base: Vec<crate::manifest::ObjectRef> =
         current.map(|c| c.inventory.clone()).unwrap_or_default();
