@@ -1,0 +1,16 @@
+//! Go's `text/template`, with sprig's and Helm's functions, as Helm v4 runs
+//! it: the same output bytes and the same error texts. Three stages kept
+//! apart as in Go — [`lex`] emits items, [`parse`] builds a tree of nodes that
+//! know their position, [`exec`] walks it — over one value model
+//! ([`value`]) and one function map ([`func`]).
+//!
+//! This crate knows nothing of charts, files or clusters: the caller hands
+//! it template texts, data and extra functions.
+#![forbid(unsafe_code)]
+
+pub mod fmt;
+pub mod func;
+pub mod value;
+
+pub use func::{Env, FuncError, FuncMap, Function, Param, Signature};
+pub use value::{Map, Object, SliceType, Value};
