@@ -122,6 +122,49 @@ pub fn format_float_g(f: f64) -> String {
     out
 }
 
+/// `strconv.Quote(s)`: a double-quoted Go string literal (what `%q` and
+/// sprig's `quote` write). Printable characters stay as they are; `\a \b \f
+/// \n \r \t \v \\ \"` use their short escapes; other control and format
+/// characters become `\xNN`, `\uNNNN` or `\UNNNNNNNN`.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\x0c' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\x0b' => out.push_str("\\v"),
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c if is_go_printable(c) => out.push(c),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Go's `strconv.IsPrint` as far as std can tell it: not a control
+/// character, not a format character, and no space other than U+0020.
+fn is_go_printable(c: char) -> bool {
+    if c == ' ' {
+        return true;
+    }
+    if c.is_control() || c.is_whitespace() {
+        return false;
+    }
+    !matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x180E | 0x200B..=0x200F
+        | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
+        | 0xD800..=0xDFFF | 0xE000..=0xF8FF | 0xFFFE | 0xFFFF)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +184,11 @@ mod tests {
         ] {
             assert_eq!(format_float_g(f), want, "{f}");
         }
+    }
+
+    #[test]
+    fn quote_is_strconv_quote() {
+        assert_eq!(quote("a\"b\\c\n\t"), r#""a\"b\\c\n\t""#);
+        assert_eq!(quote("\u{1}é\u{200b}"), r#""\x01é\u200b""#);
     }
 }
