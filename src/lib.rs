@@ -15,6 +15,7 @@ pub mod git;
 pub mod manifest;
 pub mod release;
 pub mod secrets;
+pub mod template;
 pub mod ui;
 pub mod values;
 pub mod workspace;

@@ -7,6 +7,7 @@ mod support;
 mod apiserver;
 mod ci;
 mod deploy;
+mod helm_manifests;
 mod release;
 mod render;
 mod secrets;

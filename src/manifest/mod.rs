@@ -3,6 +3,7 @@
 //! release namespace when namespaced, labelled, and sorted in install order.
 //! This module knows nothing of templates, values or the cluster.
 
+pub mod helm;
 pub mod order;
 pub mod scope;
 

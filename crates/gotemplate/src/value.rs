@@ -95,6 +95,18 @@ pub trait Object {
     fn truth(&self) -> bool {
         true
     }
+    /// For a map type with methods (Helm's `.Files` is a `map[string][]byte`):
+    /// its entries in key order, which `range`, `len` and `index` see.
+    /// `None` for structs.
+    fn entries(&self) -> Option<Vec<(String, Value)>> {
+        None
+    }
+    /// For a slice type with methods (Helm's `.Capabilities.APIVersions` is a
+    /// `[]string` with `Has`): its items, which `range`, `len` and `index`
+    /// see. `None` for structs.
+    fn items(&self) -> Option<Vec<Value>> {
+        None
+    }
 }
 
 impl Value {
