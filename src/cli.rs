@@ -145,6 +145,46 @@ pub struct RenderArgs {
     pub show_secrets: bool,
 }
 
+/// `berth template [NAME] CHART`: `helm template`'s arguments and flags.
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// `[NAME] CHART`: the release name (default `release-name`) and the chart directory.
+    #[arg(value_name = "NAME/CHART", num_args = 1..=2, required = true)]
+    pub args: Vec<String>,
+    /// Namespace of the release (`.Release.Namespace`).
+    #[arg(short = 'n', long, value_name = "NAMESPACE", default_value = "default")]
+    pub namespace: String,
+    #[command(flatten)]
+    pub values: ValueArgs,
+    /// Print the chart's `crds/` files before the templates.
+    #[arg(long)]
+    pub include_crds: bool,
+    /// Kubernetes version templates see in `.Capabilities.KubeVersion`.
+    #[arg(long, value_name = "VERSION")]
+    pub kube_version: Option<String>,
+    /// API versions added to `.Capabilities.APIVersions` (comma-separated or repeated).
+    #[arg(short = 'a', long = "api-versions", value_delimiter = ',', value_name = "VERSION")]
+    pub api_versions: Vec<String>,
+    /// Render as an upgrade (`.Release.IsUpgrade`) instead of an install.
+    #[arg(long)]
+    pub is_upgrade: bool,
+    /// Only print the manifests of these templates (`templates/x.yaml`, globs allowed).
+    #[arg(short = 's', long = "show-only", value_name = "TEMPLATE")]
+    pub show_only: Vec<String>,
+    /// Do not print hooks.
+    #[arg(long)]
+    pub no_hooks: bool,
+    /// Do not print `test` hooks.
+    #[arg(long)]
+    pub skip_tests: bool,
+    /// Do not validate values against `values.schema.json`.
+    #[arg(long)]
+    pub skip_schema_validation: bool,
+    /// Print Secret `data`/`stringData` values (masked by default).
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct LintArgs {
     #[command(flatten)]

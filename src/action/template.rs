@@ -1,0 +1,156 @@
+//! `berth template [NAME] CHART`: render one Helm chart with `helm
+//! template`'s arguments and print what `helm template` prints (Secret values
+//! masked unless `--show-secrets`). No workspace, no cluster.
+
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context as _};
+
+use crate::action::Exit;
+use crate::chart::helm::HelmChart;
+use crate::cli::{GlobalArgs, TemplateArgs};
+use crate::manifest::helm::{self as sorter, Hook, Manifest, TemplateOutput};
+use crate::template::go::objects::KubeVersion;
+use crate::template::go::render::{ClusterInfo, ReleaseInfo, Render};
+use crate::ui::Ui;
+use crate::values::{CommandLineValues, Loader};
+
+/// Run `berth template`.
+pub fn run(ui: &Ui, _global: &GlobalArgs, args: &TemplateArgs) -> anyhow::Result<Exit> {
+    let (name, chart_arg) = match args.args.as_slice() {
+        [chart] => ("release-name", chart.as_str()),
+        [name, chart] => (name.as_str(), chart.as_str()),
+        _ => bail!("template takes [NAME] CHART"),
+    };
+    validate_release_name(name)?;
+    let kube_version = match &args.kube_version {
+        Some(v) => KubeVersion::parse(v).ok_or_else(|| anyhow!("invalid kube version '{v}'"))?,
+        None => KubeVersion::helm_default(),
+    };
+    let chart = HelmChart::load(Path::new(chart_arg), chart_arg.trim_end_matches('/'))?;
+    check_kube_version(&chart, &kube_version)?;
+
+    let cli_values = CommandLineValues::from_args(&args.values)?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let values = Loader::new(&cwd).release_values(&chart.values, &[], &cli_values)?;
+    if !args.skip_schema_validation {
+        if let Some(schema) = &chart.schema {
+            let shown = format!("{}/values.schema.json", chart.display);
+            crate::values::validate_schema(Path::new(&shown), schema, &values)?;
+        }
+    }
+
+    let render = Render {
+        chart: &chart,
+        values: &values,
+        release: ReleaseInfo {
+            name: name.to_string(),
+            namespace: args.namespace.clone(),
+            revision: 1,
+            is_install: !args.is_upgrade,
+            is_upgrade: args.is_upgrade,
+        },
+        cluster: ClusterInfo {
+            kube_version,
+            extra_api_versions: args.api_versions.clone(),
+        },
+        lookup: None,
+        strict: false,
+    };
+    let mut files = render.run().map_err(|e| anyhow!("{e}"))?;
+    files.retain(|path, _| !path.ends_with("NOTES.txt"));
+    let (mut hooks, mut manifests) = sorter::sort_manifests(&files)?;
+    if !args.show_secrets {
+        let masked = mask_secrets(&mut hooks, &mut manifests);
+        if masked > 0 {
+            ui.info(format!(
+                "{masked} Secret value(s) masked; pass --show-secrets to print them"
+            ));
+        }
+    }
+    let crds = if args.include_crds {
+        chart.crds(&chart.metadata.name)
+    } else {
+        Vec::new()
+    };
+    let text = sorter::template_text(
+        &hooks,
+        &manifests,
+        &TemplateOutput {
+            crds,
+            no_hooks: args.no_hooks,
+            skip_tests: args.skip_tests,
+        },
+    );
+    let text = if args.show_only.is_empty() {
+        text
+    } else {
+        sorter::show_only(&text, &args.show_only).map_err(|e| anyhow!(e))?
+    };
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(Exit::Ok)
+}
+
+/// Helm's release name rule: a DNS-1123 subdomain of at most 53 characters.
+fn validate_release_name(name: &str) -> anyhow::Result<()> {
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if name.is_empty() || name.len() > 53 || !name.split('.').all(label_ok) {
+        bail!(
+            "release name {name:?}: invalid release name, must be lowercase letters, digits, '-' and '.', start and end with a letter or digit, and be at most 53 characters"
+        );
+    }
+    Ok(())
+}
+
+/// Helm refuses a chart whose `kubeVersion` constraint excludes the target.
+fn check_kube_version(chart: &HelmChart, kube: &KubeVersion) -> anyhow::Result<()> {
+    let constraint = &chart.metadata.kube_version;
+    if constraint.is_empty() {
+        return Ok(());
+    }
+    match gotemplate::sprig::semver_matches(constraint, &kube.normalized) {
+        Ok(true) => Ok(()),
+        _ => bail!(
+            "chart requires kubeVersion: {constraint} which is incompatible with Kubernetes {}",
+            kube.version
+        ),
+    }
+}
+
+/// Mask `data`/`stringData` of every Secret document (hooks included), the
+/// way `berth render` masks them. Returns how many values were masked.
+fn mask_secrets(hooks: &mut [Hook], manifests: &mut [Manifest]) -> usize {
+    let mut masked = 0;
+    let mut mask = |kind: &str, source: &str, content: &mut String| {
+        if kind != "Secret" {
+            return;
+        }
+        let Ok(body) = serde_yaml_ng::from_str::<serde_json::Value>(content) else {
+            return;
+        };
+        let mut objects = [crate::manifest::Object {
+            body,
+            source: source.to_string(),
+        }];
+        let n = crate::manifest::mask_secret_values(&mut objects);
+        if n > 0 {
+            masked += n;
+            *content = crate::template::go::to_yaml(&objects[0].body);
+        }
+    };
+    for h in hooks.iter_mut() {
+        mask(&h.kind, &h.source, &mut h.content);
+    }
+    for m in manifests.iter_mut() {
+        mask(&m.kind, &m.source, &mut m.content);
+    }
+    masked
+}
