@@ -1,0 +1,2 @@
+{{- define "shared.name" -}}child-loses{{- end -}}
+{{- define "inner.block" -}}child-block{{- end -}}

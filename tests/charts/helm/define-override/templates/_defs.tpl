@@ -1,0 +1,4 @@
+{{- define "shared.name" -}}parent-wins{{- end -}}
+{{- define "parent.only" -}}
+{{- block "inner.block" . -}}default-block-{{ .Values.x }}{{- end -}}
+{{- end -}}

@@ -1,0 +1,3 @@
+{{- define "umbrella.greeting" -}}
+hello from {{ .Chart.Name }}
+{{- end -}}

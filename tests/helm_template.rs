@@ -1,0 +1,124 @@
+//! `berth template` against Helm v4's own engine, byte for byte: every chart
+//! under `tests/charts/helm/` (charts written for these tests), with no
+//! values and with each of its `ci/*.yaml` value files, rendered by the real
+//! `berth` binary and by Helm's SDK. Helm's expected text is its release
+//! manifest plus its hooks, assembled as `helm template` prints them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::support::harness::{berth, repo_root};
+
+fn charts_dir() -> PathBuf {
+    repo_root().join("tests/charts/helm")
+}
+
+/// Every (chart dir, optional values file) case.
+fn cases() -> Vec<(PathBuf, Option<PathBuf>)> {
+    let mut charts: Vec<PathBuf> = std::fs::read_dir(charts_dir())
+        .expect("tests/charts/helm exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("Chart.yaml").is_file())
+        .collect();
+    charts.sort();
+    let mut cases = Vec::new();
+    for chart in charts {
+        cases.push((chart.clone(), None));
+        let ci = chart.join("ci");
+        if ci.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&ci)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                .collect();
+            files.sort();
+            cases.extend(files.into_iter().map(|f| (chart.clone(), Some(f))));
+        }
+    }
+    cases
+}
+
+/// What `helm template rel CHART -n ns [-f FILE]` prints, from Helm's SDK.
+fn helm_template(chart: &Path, values: Option<&Path>) -> Result<String, String> {
+    let mut helm = helm_oracle::oracle();
+    let user_values = match values {
+        Some(file) => helm.values_from_yaml(&std::fs::read_to_string(file).unwrap())?,
+        None => json!(null),
+    };
+    let answer = helm.template(
+        chart,
+        json!({"name": "rel", "namespace": "ns", "values": user_values}),
+    )?;
+    let files: BTreeMap<String, String> = answer["files"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| !k.ends_with("NOTES.txt"))
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    let (hooks, _) =
+        berth::manifest::helm::sort_manifests(&files).map_err(|e| format!("hooks: {e}"))?;
+    let mut text = format!("{}\n", answer["manifest"].as_str().unwrap().trim());
+    for h in hooks {
+        text.push_str(&format!("---\n# Source: {}\n{}\n", h.source, h.content));
+    }
+    Ok(text)
+}
+
+fn first_difference(a: &str, b: &str) -> String {
+    let (al, bl): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    for i in 0..al.len().max(bl.len()) {
+        let (x, y) = (al.get(i), bl.get(i));
+        if x != y {
+            return format!("line {}:\n  berth: {:?}\n  helm:  {:?}", i + 1, x, y);
+        }
+    }
+    "texts differ only in their final newline".into()
+}
+
+#[test]
+fn berth_template_matches_helm_byte_for_byte() {
+    let cases = cases();
+    assert!(cases.len() >= 20, "the corpus has {} cases", cases.len());
+    let mut failures = Vec::new();
+    for (chart, values) in &cases {
+        let label = format!(
+            "{}{}",
+            chart.file_name().unwrap().to_string_lossy(),
+            values
+                .as_ref()
+                .map(|v| format!(" -f {}", v.file_name().unwrap().to_string_lossy()))
+                .unwrap_or_default()
+        );
+        let want = helm_template(chart, values.as_deref())
+            .unwrap_or_else(|e| panic!("{label}: Helm refused it: {e}"));
+        let tmp = tempfile::tempdir().unwrap();
+        let mut run = berth(tmp.path()).args([
+            "template",
+            "rel",
+            chart.to_str().unwrap(),
+            "-n",
+            "ns",
+            "--show-secrets",
+        ]);
+        if let Some(v) = values {
+            run = run.args(["-f", v.to_str().unwrap()]);
+        }
+        let out = run.output();
+        let got = out.stdout();
+        if out.exit_code() != 0 {
+            failures.push(format!("{label}: berth failed: {}", out.stderr()));
+        } else if got != want {
+            failures.push(format!("{label}: {}", first_difference(&got, &want)));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from Helm:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
