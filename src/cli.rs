@@ -163,7 +163,12 @@ pub struct TemplateArgs {
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
     /// API versions added to `.Capabilities.APIVersions` (comma-separated or repeated).
-    #[arg(short = 'a', long = "api-versions", value_delimiter = ',', value_name = "VERSION")]
+    #[arg(
+        short = 'a',
+        long = "api-versions",
+        value_delimiter = ',',
+        value_name = "VERSION"
+    )]
     pub api_versions: Vec<String>,
     /// Render as an upgrade (`.Release.IsUpgrade`) instead of an install.
     #[arg(long)]

@@ -154,6 +154,10 @@ fn read_head(doc: &str, source: &str) -> Result<Head, HeadError> {
         match v {
             None | Some(Json::Null) => Ok(String::new()),
             Some(Json::String(s)) => Ok(s.clone()),
+            // sigs.k8s.io/yaml turns scalars into the text a string field wants.
+            Some(v @ (Json::Number(_) | Json::Bool(_))) => {
+                Ok(crate::chart::helm::metadata::scalar_text(v).unwrap_or_default())
+            }
             Some(other) => Err(err(format!(
                 "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field {path} of type string",
                 kind_word(other)
@@ -430,15 +434,21 @@ mod tests {
     }
 
     #[test]
-    fn unquoted_number_annotation_is_helms_parse_error() {
+    fn unquoted_scalars_in_the_head_read_as_strings_and_maps_do_not() {
         let mut files = BTreeMap::new();
         files.insert(
             "c/templates/a.yaml".to_string(),
-            "kind: Job\nmetadata:\n  annotations:\n    helm.sh/hook-weight: 5\n".to_string(),
+            "kind: Job\nmetadata:\n  name: 7\n  annotations:\n    helm.sh/hook: pre-install\n    helm.sh/hook-weight: 5\n".to_string(),
+        );
+        let (hooks, _) = sort_manifests(&files).unwrap();
+        assert_eq!((hooks[0].name.as_str(), hooks[0].weight), ("7", 5));
+        files.insert(
+            "c/templates/b.yaml".to_string(),
+            "kind: {a: 1}\n".to_string(),
         );
         let err = sort_manifests(&files).unwrap_err();
         assert!(err
             .to_string()
-            .starts_with("YAML parse error on c/templates/a.yaml:"));
+            .starts_with("YAML parse error on c/templates/b.yaml:"));
     }
 }

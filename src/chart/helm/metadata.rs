@@ -68,15 +68,41 @@ fn go_string(v: &Json, field: &str) -> Result<String, MetadataError> {
         Json::Null => Ok(String::new()),
         Json::String(s) => Ok(s.clone()),
         Json::Bool(b) => Ok(b.to_string()),
-        Json::Number(n) => Ok(match n.as_i64() {
-            Some(i) if !n.is_f64() => i.to_string(),
-            _ => gotemplate::fmt::format_float_g(n.as_f64().unwrap_or(0.0)),
-        }),
+        Json::Number(_) => Ok(scalar_text(v).unwrap_or_default()),
         _ => Err(MetadataError::Load(format!(
             "error unmarshaling JSON: json: cannot unmarshal {} into Go struct field Metadata.{field} of type string",
             json_kind(v)
         ))),
     }
+}
+
+/// The text sigs.k8s.io/yaml gives a YAML number or bool decoded into a Go
+/// `string` field: integers in decimal, floats as `strconv.FormatFloat(f,
+/// 'g', -1, 32)` (`1.10` → `1.1`), bools as `true`/`false`. `None` for
+/// anything else.
+pub(crate) fn scalar_text(v: &Json) -> Option<String> {
+    match v {
+        Json::Bool(b) => Some(b.to_string()),
+        Json::Number(n) => Some(match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) if !n.is_f64() => i.to_string(),
+            (_, Some(u)) if !n.is_f64() => u.to_string(),
+            _ => float32_g(n.as_f64().unwrap_or(0.0)),
+        }),
+        _ => None,
+    }
+}
+
+/// `strconv.FormatFloat(f, 'g', -1, 32)`: the shortest digits that read back
+/// as the same float32, exponent form below 1e-4 or from 1e6 on.
+fn float32_g(f: f64) -> String {
+    let f32v = f as f32;
+    if !f32v.is_finite() || f32v == 0.0 {
+        return gotemplate::fmt::format_float_g(f32v as f64);
+    }
+    // Rust prints the shortest float32 round-trip digits; re-read them as a
+    // float64 so %g's layout rules apply to exactly those digits.
+    let digits: f64 = format!("{f32v:e}").parse().unwrap_or(f);
+    gotemplate::fmt::format_float_g(digits)
 }
 
 fn json_kind(v: &Json) -> &'static str {
@@ -397,6 +423,9 @@ mod tests {
         assert_eq!(md.app_version, "1.1");
         let md = Metadata::from_json(&json!({"name": "c", "version": 1})).unwrap();
         assert_eq!(md.version, "1");
+        assert_eq!(scalar_text(&json!(3.14159265358979)).unwrap(), "3.1415927");
+        assert_eq!(scalar_text(&json!(1e7)).unwrap(), "1e+07");
+        assert_eq!(scalar_text(&json!(true)).unwrap(), "true");
         assert_eq!(md.api_version, "v1");
     }
 
