@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""`helm template` through Helm v4's own SDK (PyPI helm-python-sdk), for benchmarks:
+prints what `helm template NAME CHART -n NS [-f FILE]` prints (manifest, then hooks).
+
+Usage: helm-template.py NAME CHART [-n NS] [-f FILE]
+
+Hooks are assembled from the SDK's per-file render with Helm's separator and
+annotation rule; the manifest is Helm's own. One fresh process per call, as
+the benchmark compares fresh processes.
+"""
+import argparse
+import re
+import sys
+
+import helm_python as helm
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("name")
+    p.add_argument("chart")
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument("-f", "--values", action="append", default=[])
+    a = p.parse_args()
+    values = {}
+    for f in a.values:
+        values.update(helm.values_from_yaml(open(f).read()))
+    with helm.Chart.load(a.chart) as chart:
+        config = helm.Config(namespace=a.namespace)
+        rel = config.install(chart, a.name, values or None, namespace=a.namespace, dry_run="client")
+        files = chart.render(values or None, name=a.name, namespace=a.namespace)
+    out = rel.get("manifest", "").strip() + "\n"
+    sep = re.compile(r"(?:^|\s*\n)---\s*")
+    for path in sorted(files):
+        if path.endswith("NOTES.txt") or path.rsplit("/", 1)[-1].startswith("_"):
+            continue
+        for doc in sep.split(files[path].lstrip()):
+            if doc.strip() and re.search(r"^\s+['\"]?helm\.sh/hook['\"]?:", doc, re.M):
+                out += f"---\n# Source: {path}\n{doc.lstrip()}\n"
+    sys.stdout.write(out)
+
+
+if __name__ == "__main__":
+    main()
