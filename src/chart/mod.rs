@@ -3,6 +3,7 @@
 //! Kubernetes objects. Pure: no cluster, no environment, no secrets — values and
 //! git facts come in through [`TemplateContext`]. Same inputs, same bytes.
 
+pub mod any;
 pub mod helm;
 pub mod helpers;
 
