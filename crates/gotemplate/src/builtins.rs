@@ -162,18 +162,27 @@ fn index(item: &RV, indexes: &[RV]) -> Result<RV, String> {
         };
         item = match &v {
             Value::List(st, items) => {
-                let x = index_arg(index, items.len(), true)?;
+                let x = index_arg(index, items.len(), false)?;
+                if x == items.len() {
+                    return Err("reflect: slice index out of range".into());
+                }
                 match st {
                     SliceType::Interface => RV::Iface(items[x].clone()),
                     _ => RV::typed(items[x].clone()),
                 }
             }
             Value::String(s) => {
-                let x = index_arg(index, s.len(), true)?;
+                let x = index_arg(index, s.len(), false)?;
+                if x == s.len() {
+                    return Err("reflect: string index out of range".into());
+                }
                 RV::Typed(Value::Uint64(s.as_bytes()[x] as u64))
             }
             Value::Bytes(b) => {
-                let x = index_arg(index, b.len(), true)?;
+                let x = index_arg(index, b.len(), false)?;
+                if x == b.len() {
+                    return Err("reflect: slice index out of range".into());
+                }
                 RV::Typed(Value::Uint64(b[x] as u64))
             }
             Value::Map(m) => {

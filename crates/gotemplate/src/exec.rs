@@ -574,7 +574,6 @@ impl<'a> State<'a, '_> {
             Some(v @ (Value::Int(_) | Value::Int64(_) | Value::Uint64(_))) => {
                 let v = v.clone();
                 if pipe.decl.len() > 1 {
-                    self.at = At::Node(node);
                     return self.errorf(format!(
                         "can't use {} to iterate over more than one variable",
                         crate::fmt::display(&v)

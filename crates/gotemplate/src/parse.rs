@@ -1266,9 +1266,15 @@ pub fn new_number(text: &str, typ: ItemType) -> Result<Number, String> {
     };
     match typ {
         ItemType::CharConstant => {
-            let c = unquote(text).map_err(|e| e.to_string())?;
-            let mut chars = c.chars();
-            let r = chars.next().ok_or("invalid syntax")? as u32;
+            let inner = &text[1..];
+            let (c, tail) = unquote_char(inner, '\'').map_err(|_| "invalid syntax".to_string())?;
+            if tail != "'" {
+                return Err(format!("malformed character constant: {text}"));
+            }
+            let r = match c {
+                Unq::Char(c) => c as u32,
+                Unq::Byte(b) => b as u32,
+            };
             n.int = r as i64;
             n.uint = r as u64;
             n.float = r as f64;

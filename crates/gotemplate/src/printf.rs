@@ -330,14 +330,9 @@ impl Printer {
     fn print_arg(&mut self, v: &Value, verb: char, depth: usize) {
         if let Value::Nil = v {
             match verb {
-                'T' | 'v' => {
-                    if depth > 0 && self.f.sharp_v {
-                        self.pad("interface {}(nil)");
-                    } else {
-                        self.pad("<nil>");
-                    }
-                }
-                _ if depth > 0 => self.pad("<nil>"),
+                'T' | 'v' if depth == 0 => self.pad("<nil>"),
+                _ if depth > 0 && self.f.sharp_v => self.buf.push_str("interface {}(nil)"),
+                _ if depth > 0 => self.buf.push_str("<nil>"),
                 _ => self.bad_verb(v, verb),
             }
             return;
