@@ -183,7 +183,9 @@ impl Templates {
             out,
             pending: None,
         };
-        state.walk_list(&dot, &tree.root).map(|_| ())
+        stacker::maybe_grow(256 * 1024, 8 * 1024 * 1024, || {
+            state.walk_list(&dot, &tree.root).map(|_| ())
+        })
     }
 }
 

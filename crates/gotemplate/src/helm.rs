@@ -326,3 +326,46 @@ pub fn reformat_exec_error(filename: &str, err: &Error) -> String {
     }
     out.trim().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str, helpers: &str) -> Result<BTreeMap<String, String>, RenderError> {
+        let data = Value::empty_map();
+        let files = vec![
+            RenderFile {
+                name: "c/templates/x.yaml".into(),
+                text: text.into(),
+                data: data.clone(),
+                base_path: "c/templates".into(),
+            },
+            RenderFile {
+                name: "c/templates/_h.tpl".into(),
+                text: helpers.into(),
+                data,
+                base_path: "c/templates".into(),
+            },
+        ];
+        render(&files, FuncMap::new(), &RenderOptions::default())
+    }
+
+    #[test]
+    fn template_recursion_stops_at_go_depth() {
+        let err = one(r#"{{ template "deep" . }}"#, r#"{{ define "deep" }}{{ template "deep" . }}{{ end }}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("exceeded maximum template depth (100000)"), "{err}");
+    }
+
+    #[test]
+    fn include_recursion_stops_at_helm_limit() {
+        let err = one(r#"{{ include "rec" . }}"#, r#"{{ define "rec" }}{{ include "rec" . }}{{ end }}"#)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("rendering template has a nested reference name: rec: unable to execute template"),
+            "{}",
+            &err.to_string()[..300]
+        );
+    }
+}
