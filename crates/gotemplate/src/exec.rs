@@ -1136,3 +1136,108 @@ impl Env for State<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn data() -> Value {
+        let mut inner = BTreeMap::new();
+        inner.insert("b".to_string(), Value::Float64(1.0));
+        inner.insert("n".to_string(), Value::Nil);
+        let mut top = BTreeMap::new();
+        top.insert("a".to_string(), Value::map(inner));
+        top.insert("l".to_string(), Value::list(vec![Value::Int(1), Value::str("x")]));
+        Value::map(top)
+    }
+
+    fn run(text: &str, missing_key: MissingKey) -> Result<String, String> {
+        let mut t = Templates::new(FuncMap::new(), Options { missing_key });
+        t.parse("t", text).map_err(|e| e.to_string())?;
+        t.execute("t", data()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn missing_keys_follow_the_option() {
+        assert_eq!(run("{{ .a.x }}", MissingKey::Default).unwrap(), "<no value>");
+        assert_eq!(run("{{ .a.x }}", MissingKey::Zero).unwrap(), "<no value>");
+        assert_eq!(run("{{ .x.y }}", MissingKey::Default).unwrap(), "<no value>");
+        assert_eq!(
+            run("{{ .x.y }}", MissingKey::Zero).unwrap_err(),
+            "template: t:1:5: executing \"t\" at <.x.y>: nil pointer evaluating interface {}.y"
+        );
+        assert_eq!(
+            run("{{ .a.x }}", MissingKey::Error).unwrap_err(),
+            "template: t:1:5: executing \"t\" at <.a.x>: map has no entry for key \"x\""
+        );
+        assert_eq!(
+            run("{{ (index . \"x\").y }}", MissingKey::Error).unwrap_err(),
+            // Go reports the last node it evaluated (the index argument), as Helm shows.
+            "template: t:1:12: executing \"t\" at <\"x\">: nil data; no entry for key \"y\""
+        );
+        // A key that is present but null is not missing.
+        assert_eq!(run("{{ .a.n }}", MissingKey::Error).unwrap(), "<no value>");
+    }
+
+    #[test]
+    fn errors_carry_positions_and_chains() {
+        let err = run("x\n  {{ .a.b.c }}", MissingKey::Zero).unwrap_err();
+        assert_eq!(
+            err,
+            "template: t:2:7: executing \"t\" at <.a.b.c>: can't evaluate field c in type interface {}"
+        );
+        let mut t = Templates::new(FuncMap::new(), Options::default());
+        t.parse("t", "{{ index .l 7 }}").unwrap();
+        let e = t.execute("t", data()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Exec);
+        assert_eq!(e.chain().len(), 2);
+        assert_eq!(e.chain()[1], "index out of range: 7");
+        let e = t.execute("nope", data()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "template: no template \"nope\" associated with template \"root\""
+        );
+    }
+
+    #[test]
+    fn functions_are_checked_against_their_signatures() {
+        let mut funcs = FuncMap::new();
+        funcs.insert(
+            "twice".into(),
+            Function::pure(&[Param::String], None, |a| {
+                Ok(Value::str(a[0].as_str().unwrap_or_default().repeat(2)))
+            }),
+        );
+        funcs.insert(
+            "boom".into(),
+            Function::pure(&[], None, |_| Err(FuncError::new("it broke"))),
+        );
+        let mut t = Templates::new(funcs, Options::default());
+        let cases = [
+            ("{{ twice \"ab\" }}", Ok("abab")),
+            ("{{ \"ab\" | twice }}", Ok("abab")),
+            ("{{ twice }}", Err("template: t:1:3: executing \"t\" at <twice>: wrong number of args for twice: want 1 got 0")),
+            ("{{ twice 1 }}", Err("template: t:1:9: executing \"t\" at <1>: expected string; found 1")),
+            ("{{ twice .l }}", Err("template: t:1:9: executing \"t\" at <.l>: wrong type for value; expected string; got []interface {}")),
+            ("{{ twice .zz }}", Err("template: t:1:9: executing \"t\" at <.zz>: invalid value; expected string")),
+            ("{{ twice (.zz) }}", Err("template: t:1:10: executing \"t\" at <.zz>: invalid value; expected string")),
+            ("{{ boom }}", Err("template: t:1:3: executing \"t\" at <boom>: error calling boom: it broke")),
+        ];
+        for (text, want) in cases {
+            t.parse("t", text).unwrap();
+            let got = t.execute("t", data()).map_err(|e| e.to_string());
+            assert_eq!(got.as_deref(), want.map_err(str::to_string).as_deref(), "{text}");
+        }
+    }
+
+    #[test]
+    fn later_definitions_win_but_empty_ones_do_not() {
+        let mut t = Templates::new(FuncMap::new(), Options::default());
+        t.parse("a", "{{ define \"x\" }}first{{ end }}").unwrap();
+        t.parse("b", "{{ define \"x\" }}second{{ end }}").unwrap();
+        t.parse("c", "{{ define \"x\" }}  {{ end }}").unwrap();
+        t.parse("main", "{{ template \"x\" }}").unwrap();
+        assert_eq!(t.execute("main", Value::Nil).unwrap(), "second");
+    }
+}
