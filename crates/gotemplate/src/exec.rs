@@ -471,7 +471,7 @@ impl<'a> State<'a, '_> {
         };
         self.at = At::Node(node);
         let mark0 = self.vars.len();
-        let r = self.walk_range_inner(dot, node, pipe, list, else_list.as_ref());
+        let r = self.walk_range_inner(dot, pipe, list, else_list.as_ref());
         self.vars.truncate(mark0);
         r.map(|_| Flow::Normal)
     }
@@ -510,7 +510,6 @@ impl<'a> State<'a, '_> {
     fn walk_range_inner(
         &mut self,
         dot: &RV,
-        node: &'a Node,
         pipe: &'a Pipe,
         list: &'a List,
         else_list: Option<&'a List>,
@@ -721,10 +720,7 @@ impl<'a> State<'a, '_> {
         if let Arg::Nil { .. } = node.as_ref() {
             return self.errorf(format!("indirection through explicit nil in {chain}"));
         }
-        let pipe = match self.eval_arg(dot, None, node)? {
-            RV::Invalid => RV::Invalid,
-            v => v,
-        };
+        let pipe = self.eval_arg(dot, None, node)?;
         self.eval_field_chain(dot, pipe, chain, fields, args, fin)
     }
 
@@ -901,7 +897,7 @@ impl<'a> State<'a, '_> {
             argv.push(self.eval_arg(dot, Some(want), a)?);
         }
         if let Some(f) = fin {
-            let want = if variadic.is_some() && num_in - 1 >= num_fixed {
+            let want = if variadic.is_some() && num_in > num_fixed {
                 variadic.unwrap_or(Want::Reflect)
             } else if variadic.is_some() {
                 fixed[num_in - 1]
@@ -1148,7 +1144,10 @@ mod tests {
         inner.insert("n".to_string(), Value::Nil);
         let mut top = BTreeMap::new();
         top.insert("a".to_string(), Value::map(inner));
-        top.insert("l".to_string(), Value::list(vec![Value::Int(1), Value::str("x")]));
+        top.insert(
+            "l".to_string(),
+            Value::list(vec![Value::Int(1), Value::str("x")]),
+        );
         Value::map(top)
     }
 
@@ -1160,9 +1159,15 @@ mod tests {
 
     #[test]
     fn missing_keys_follow_the_option() {
-        assert_eq!(run("{{ .a.x }}", MissingKey::Default).unwrap(), "<no value>");
+        assert_eq!(
+            run("{{ .a.x }}", MissingKey::Default).unwrap(),
+            "<no value>"
+        );
         assert_eq!(run("{{ .a.x }}", MissingKey::Zero).unwrap(), "<no value>");
-        assert_eq!(run("{{ .x.y }}", MissingKey::Default).unwrap(), "<no value>");
+        assert_eq!(
+            run("{{ .x.y }}", MissingKey::Default).unwrap(),
+            "<no value>"
+        );
         assert_eq!(
             run("{{ .x.y }}", MissingKey::Zero).unwrap_err(),
             "template: t:1:5: executing \"t\" at <.x.y>: nil pointer evaluating interface {}.y"
@@ -1227,7 +1232,11 @@ mod tests {
         for (text, want) in cases {
             t.parse("t", text).unwrap();
             let got = t.execute("t", data()).map_err(|e| e.to_string());
-            assert_eq!(got.as_deref(), want.map_err(str::to_string).as_deref(), "{text}");
+            assert_eq!(
+                got.as_deref(),
+                want.map_err(str::to_string).as_deref(),
+                "{text}"
+            );
         }
     }
 

@@ -352,18 +352,29 @@ mod tests {
 
     #[test]
     fn template_recursion_stops_at_go_depth() {
-        let err = one(r#"{{ template "deep" . }}"#, r#"{{ define "deep" }}{{ template "deep" . }}{{ end }}"#)
-            .unwrap_err();
-        assert!(err.to_string().contains("exceeded maximum template depth (100000)"), "{err}");
+        let err = one(
+            r#"{{ template "deep" . }}"#,
+            r#"{{ define "deep" }}{{ template "deep" . }}{{ end }}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("exceeded maximum template depth (100000)"),
+            "{err}"
+        );
     }
 
     #[test]
     fn include_recursion_stops_at_helm_limit() {
-        let err = one(r#"{{ include "rec" . }}"#, r#"{{ define "rec" }}{{ include "rec" . }}{{ end }}"#)
-            .unwrap_err();
+        let err = one(
+            r#"{{ include "rec" . }}"#,
+            r#"{{ define "rec" }}{{ include "rec" . }}{{ end }}"#,
+        )
+        .unwrap_err();
         assert!(
-            err.to_string()
-                .ends_with("rendering template has a nested reference name: rec: unable to execute template"),
+            err.to_string().ends_with(
+                "rendering template has a nested reference name: rec: unable to execute template"
+            ),
             "{}",
             &err.to_string()[..300]
         );

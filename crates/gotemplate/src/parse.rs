@@ -1289,8 +1289,8 @@ pub fn new_number(text: &str, typ: ItemType) -> Result<Number, String> {
         }
         _ => {}
     }
-    if text.ends_with('i') {
-        if parse_go_float(&text[..text.len() - 1]).is_some() {
+    if let Some(imag) = text.strip_suffix('i') {
+        if parse_go_float(imag).is_some() {
             n.is_complex = true;
             return Ok(n);
         }
@@ -1320,11 +1320,11 @@ pub fn new_number(text: &str, typ: ItemType) -> Result<Number, String> {
         }
         n.is_float = true;
         n.float = f;
-        if f.fract() == 0.0 && f >= -9.223372036854776e18 && f < 9.223372036854776e18 {
+        if f.fract() == 0.0 && (-9.223372036854776e18..9.223372036854776e18).contains(&f) {
             n.is_int = true;
             n.int = f as i64;
         }
-        if f.fract() == 0.0 && f >= 0.0 && f < 1.8446744073709552e19 {
+        if f.fract() == 0.0 && (0.0..1.8446744073709552e19).contains(&f) {
             n.is_uint = true;
             n.uint = f as u64;
         }

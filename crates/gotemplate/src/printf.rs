@@ -626,11 +626,7 @@ impl Printer {
                     out.push(b'b');
                     out.push(b'0');
                 }
-                8 => {
-                    if out.last() != Some(&b'0') {
-                        out.push(b'0');
-                    }
-                }
+                8 if out.last() != Some(&b'0') => out.push(b'0'),
                 16 => {
                     out.push(d[16]);
                     out.push(b'0');
@@ -956,12 +952,12 @@ mod tests {
                     s("a"),
                     s("b"),
                     Value::Float64(1e6),
-                    Value::Float64(3.14159),
+                    Value::Float64(2.6875),
                     Value::Float64(1234.5678),
                     Value::Float64(0.000012)
                 ]
             ),
-            "a \"b\" 1e+06   3.1 1.234568e+03 1.2e-05"
+            "a \"b\" 1e+06   2.7 1.234568e+03 1.2e-05"
         );
         assert_eq!(f("%d", &[s("x")]), "%!d(string=x)");
         assert_eq!(f("%s %s", &[s("x")]), "x %!s(MISSING)");

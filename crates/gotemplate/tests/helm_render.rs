@@ -20,7 +20,9 @@ fn write(root: &Path, rel: &str, text: &str) {
 fn values_from_json(j: &serde_json::Value) -> Value {
     match j {
         serde_json::Value::Number(n) => Value::Float64(n.as_f64().unwrap_or(f64::NAN)),
-        serde_json::Value::Array(items) => Value::list(items.iter().map(values_from_json).collect()),
+        serde_json::Value::Array(items) => {
+            Value::list(items.iter().map(values_from_json).collect())
+        }
         serde_json::Value::Object(m) => Value::map(
             m.iter()
                 .map(|(k, v)| (k.clone(), values_from_json(v)))
@@ -108,7 +110,11 @@ fn subchart_and_file_order_match_helm() {
 #[test]
 fn first_failing_file_in_helm_order_is_reported() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+    write(
+        dir.path(),
+        "Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    );
     write(dir.path(), "templates/a.yaml", "{{ fail \"a fails\" }}");
     write(dir.path(), "templates/b.yaml", "{{ fail \"b fails\" }}");
     write(dir.path(), "templates/sub/c.yaml", "{{ .x.y.z }}");
