@@ -128,7 +128,7 @@ impl Templates {
 
     /// `t.New(name).Parse(text)`: parse `text` as template `name` and add
     /// it and its `define`s to the set. A later definition replaces an
-    /// earlier one, except that an empty body never replaces a non-empty one.
+    /// earlier one, except that an empty (blank) body never replaces one.
     pub fn parse(&mut self, name: &str, text: &str) -> Result<(), Error> {
         let funcs = self.funcs.clone();
         let has = move |n: &str| funcs.contains_key(n) || builtins::is_builtin(n);
@@ -137,10 +137,8 @@ impl Templates {
         // Go adds the trees in map order; the only observable rule is the
         // empty-tree one, which does not depend on the order.
         for (tname, tree) in trees {
-            if let Some(old) = self.trees.get(&tname) {
-                if parse::is_empty_list(&tree.root) && !parse::is_empty_list(&old.root) {
-                    continue;
-                }
+            if self.trees.contains_key(&tname) && parse::is_empty_list(&tree.root) {
+                continue;
             }
             self.trees.insert(tname, Rc::new(tree));
         }
