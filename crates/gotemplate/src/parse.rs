@@ -1029,17 +1029,16 @@ pub fn unquote(s: &str) -> Result<String, String> {
             Ok(inner.replace('\r', ""))
         }
         b'"' | b'\'' => {
-            let mut out = String::new();
+            // Escapes may spell bytes (\xNN, \NNN): collect bytes; a
+            // sequence that is not UTF-8 becomes U+FFFD (Rust strings).
+            let mut out: Vec<u8> = Vec::new();
             let mut rest = inner;
             let mut count = 0;
             while !rest.is_empty() {
                 let (c, tail) = unquote_char(rest, q as char).map_err(|_| syntax())?;
                 match c {
-                    Unq::Char(c) => out.push(c),
-                    Unq::Byte(b) => {
-                        // A \xNN byte: keep valid UTF-8 where possible.
-                        out.push(char::from(b));
-                    }
+                    Unq::Char(c) => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+                    Unq::Byte(b) => out.push(b),
                 }
                 rest = tail;
                 count += 1;
@@ -1047,7 +1046,7 @@ pub fn unquote(s: &str) -> Result<String, String> {
             if q == b'\'' && count != 1 {
                 return Err(syntax());
             }
-            Ok(out)
+            Ok(String::from_utf8_lossy(&out).into_owned())
         }
         _ => Err(syntax()),
     }
@@ -1113,7 +1112,7 @@ fn unquote_char(s: &str, quote: char) -> Result<(Unq, &str), ()> {
             Ok((Unq::Char(char::from_u32(v).ok_or(())?), &rest[n..]))
         }
         '0'..='7' => {
-            if rest.len() < 2 {
+            if rest.len() < 2 || !rest.is_char_boundary(2) {
                 return Err(());
             }
             let digits = format!("{e}{}", &rest[..2]);
