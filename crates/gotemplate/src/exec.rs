@@ -1247,4 +1247,58 @@ mod tests {
         t.parse("main", "{{ template \"x\" }}").unwrap();
         assert_eq!(t.execute("main", Value::Nil).unwrap(), "second");
     }
+
+    struct Files;
+
+    impl crate::value::Object for Files {
+        fn type_name(&self) -> &str {
+            "engine.files"
+        }
+        fn field(&self, name: &str) -> Option<Value> {
+            (name == "Get" || name == "Plain").then(|| Value::str("field"))
+        }
+        fn has_method(&self, name: &str) -> bool {
+            name == "Get"
+        }
+        fn method_signature(&self, _name: &str) -> Option<crate::func::Signature> {
+            Some(crate::func::Signature {
+                params: &[Param::String],
+                variadic: None,
+            })
+        }
+        fn call_method(&self, _name: &str, args: &[Value]) -> Result<Value, String> {
+            match args[0].as_str() {
+                Some("bad") => Err("no such file".into()),
+                Some(s) => Ok(Value::str(format!("content of {s}"))),
+                None => Err("not a string".into()),
+            }
+        }
+        fn display(&self) -> String {
+            "map[]".into()
+        }
+    }
+
+    #[test]
+    fn objects_prefer_methods_and_check_their_arguments() {
+        let mut top = BTreeMap::new();
+        top.insert("Files".to_string(), Value::Object(Rc::new(Files)));
+        let data = Value::map(top);
+        let mut t = Templates::new(FuncMap::new(), Options::default());
+        let cases = [
+            ("{{ .Files.Get \"a\" }}", Ok("content of a")),
+            ("{{ \"b\" | .Files.Get }}", Ok("content of b")),
+            ("{{ .Files.Plain }}", Ok("field")),
+            ("{{ .Files }}", Ok("map[]")),
+            ("{{ .Files.Plain 1 }}", Err("template: t:1:9: executing \"t\" at <.Files.Plain>: Plain has arguments but cannot be invoked as function")),
+            ("{{ .Files.Get }}", Err("template: t:1:9: executing \"t\" at <.Files.Get>: wrong number of args for Get: want 1 got 0")),
+            ("{{ .Files.Get 1 }}", Err("template: t:1:14: executing \"t\" at <1>: expected string; found 1")),
+            ("{{ .Files.Get \"bad\" }}", Err("template: t:1:9: executing \"t\" at <.Files.Get>: error calling Get: no such file")),
+            ("{{ .Files.Nope }}", Err("template: t:1:9: executing \"t\" at <.Files.Nope>: can't evaluate field Nope in type interface {}")),
+        ];
+        for (text, want) in cases {
+            t.parse("t", text).unwrap();
+            let got = t.execute("t", data.clone()).map_err(|e| e.to_string());
+            assert_eq!(got.as_deref(), want.map_err(str::to_string).as_deref(), "{text}");
+        }
+    }
 }
