@@ -1298,7 +1298,11 @@ mod tests {
         for (text, want) in cases {
             t.parse("t", text).unwrap();
             let got = t.execute("t", data.clone()).map_err(|e| e.to_string());
-            assert_eq!(got.as_deref(), want.map_err(str::to_string).as_deref(), "{text}");
+            assert_eq!(
+                got.as_deref(),
+                want.map_err(str::to_string).as_deref(),
+                "{text}"
+            );
         }
     }
 }

@@ -43,7 +43,9 @@ pub struct RenderFile {
 /// Render options.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RenderOptions {
-    /// `missingkey=error` (`helm lint --strict`); otherwise `missingkey=zero`.
+    /// `missingkey=error` (Helm's `Engine.Strict`); otherwise
+    /// `missingkey=zero`. Note: Helm v4.2.3's `helm lint --strict` does not
+    /// set it (lint renders with [`Mode::Lint`] only; see [`render_lint`]).
     pub strict: bool,
 }
 
@@ -83,8 +85,20 @@ fn warn_wrap(msg: &str) -> String {
     format!("{WARN_START}{msg}{WARN_END}")
 }
 
+/// How Helm's engine runs: a normal render, or `helm lint`'s `LintMode`,
+/// where a missing `required` value and `fail` yield `""` instead of an
+/// error (Helm only logs them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// `helm template`/`install`: `required` and `fail` stop the render.
+    #[default]
+    Render,
+    /// `helm lint`: `required` and `fail` yield `""`.
+    Lint,
+}
+
 /// Add Helm's `include`, `tpl`, `required` and `fail` to `funcs`.
-pub fn add_helm_functions(funcs: &mut FuncMap) {
+pub fn add_helm_functions(funcs: &mut FuncMap, mode: Mode) {
     let included: Rc<RefCell<HashMap<String, usize>>> = Rc::default();
     funcs.insert(
         "include".into(),
@@ -125,21 +139,30 @@ pub fn add_helm_functions(funcs: &mut FuncMap) {
             }
         }),
     );
+    let lint = mode == Mode::Lint;
     funcs.insert(
         "required".into(),
-        Function::pure(&[Param::String, Param::Any], None, |args| {
+        Function::pure(&[Param::String, Param::Any], None, move |args| {
             let warn = args[0].as_str().unwrap_or_default().to_string();
             let val = args.into_iter().nth(1).unwrap_or(Value::Nil);
-            match &val {
-                Value::Nil => Err(FuncError::new(warn_wrap(&warn))),
-                Value::String(s) if s.is_empty() => Err(FuncError::new(warn_wrap(&warn))),
-                _ => Ok(val),
+            let missing = match &val {
+                Value::Nil => true,
+                Value::String(s) => s.is_empty(),
+                _ => false,
+            };
+            match (missing, lint) {
+                (false, _) => Ok(val),
+                (true, true) => Ok(Value::str("")),
+                (true, false) => Err(FuncError::new(warn_wrap(&warn))),
             }
         }),
     );
     funcs.insert(
         "fail".into(),
-        Function::pure(&[Param::String], None, |args| {
+        Function::pure(&[Param::String], None, move |args| {
+            if lint {
+                return Ok(Value::str(""));
+            }
             Err(FuncError::new(warn_wrap(
                 args[0].as_str().unwrap_or_default(),
             )))
@@ -151,10 +174,29 @@ pub fn add_helm_functions(funcs: &mut FuncMap) {
 /// (base name starting with `_`) left out.
 pub fn render(
     files: &[RenderFile],
-    mut funcs: FuncMap,
+    funcs: FuncMap,
     options: &RenderOptions,
 ) -> Result<BTreeMap<String, String>, RenderError> {
-    add_helm_functions(&mut funcs);
+    render_mode(files, funcs, options, Mode::Render)
+}
+
+/// [`render`] as `helm lint` runs it (Helm v4's lint uses `LintMode` and
+/// never `missingkey=error`, even with `--strict`).
+pub fn render_lint(
+    files: &[RenderFile],
+    funcs: FuncMap,
+) -> Result<BTreeMap<String, String>, RenderError> {
+    render_mode(files, funcs, &RenderOptions::default(), Mode::Lint)
+}
+
+/// [`render`] in the given [`Mode`].
+pub fn render_mode(
+    files: &[RenderFile],
+    mut funcs: FuncMap,
+    options: &RenderOptions,
+    mode: Mode,
+) -> Result<BTreeMap<String, String>, RenderError> {
+    add_helm_functions(&mut funcs, mode);
     let opts = Options {
         missing_key: if options.strict {
             MissingKey::Error
@@ -377,6 +419,28 @@ mod tests {
             ),
             "{}",
             &err.to_string()[..300]
+        );
+    }
+}
+
+#[cfg(test)]
+mod lint_tests {
+    use super::*;
+
+    #[test]
+    fn lint_mode_lets_required_and_fail_pass() {
+        let files = vec![RenderFile {
+            name: "c/templates/x.yaml".into(),
+            text: "{{ required \"r\" .Values.nope }}x{{ fail \"f\" }}y: 1\n".into(),
+            data: Value::map(BTreeMap::from([("Values".to_string(), Value::empty_map())])),
+            base_path: "c/templates".into(),
+        }];
+        let out = render_lint(&files, FuncMap::new()).unwrap();
+        assert_eq!(out["c/templates/x.yaml"], "xy: 1\n");
+        let err = render(&files, FuncMap::new(), &RenderOptions::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "execution error at (c/templates/x.yaml:1:3): r"
         );
     }
 }
