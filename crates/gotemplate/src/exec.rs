@@ -368,6 +368,15 @@ impl<'a> State<'a, '_> {
     }
 
     fn walk(&mut self, dot: &RV, node: &'a Node) -> R<Flow> {
+        match node {
+            Node::Branch { .. } => {
+                stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.walk_inner(dot, node))
+            }
+            _ => self.walk_inner(dot, node),
+        }
+    }
+
+    fn walk_inner(&mut self, dot: &RV, node: &'a Node) -> R<Flow> {
         self.at = At::Node(node);
         match node {
             Node::Text { text, .. } => self.out.push_str(text),
@@ -611,6 +620,12 @@ impl<'a> State<'a, '_> {
     }
 
     fn eval_pipeline(&mut self, dot: &RV, pipe: &'a Pipe) -> R<RV> {
+        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || {
+            self.eval_pipeline_inner(dot, pipe)
+        })
+    }
+
+    fn eval_pipeline_inner(&mut self, dot: &RV, pipe: &'a Pipe) -> R<RV> {
         self.at = At::Pipe(pipe);
         let mut value: Option<RV> = None;
         for cmd in &pipe.cmds {
@@ -1304,5 +1319,29 @@ mod tests {
                 "{text}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::*;
+
+    #[test]
+    fn deep_nesting_neither_overflows_parser_nor_executor() {
+        let n = 10_000;
+        let text = format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        let text = format!("{{{{ {text} }}}}");
+        let mut t = Templates::new(FuncMap::new(), Options::default());
+        t.parse("t", &text).unwrap();
+        assert_eq!(t.execute("t", Value::Nil).unwrap(), "1");
+        let deeper = format!("{{{{ {}1{} }}}}", "(".repeat(n + 1), ")".repeat(n + 1));
+        assert_eq!(
+            t.parse("t", &deeper).unwrap_err().to_string(),
+            "template: t:1: max expression depth exceeded"
+        );
+        let n = 20_000;
+        let ifs = format!("{}x{}", "{{if 1}}".repeat(n), "{{end}}".repeat(n));
+        t.parse("t", &ifs).unwrap();
+        assert_eq!(t.execute("t", Value::Nil).unwrap(), "x");
     }
 }

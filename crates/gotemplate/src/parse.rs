@@ -171,6 +171,38 @@ impl fmt::Display for Pipe {
     }
 }
 
+impl Drop for Pipe {
+    /// Drop nested pipelines iteratively: deep nesting must not overflow.
+    fn drop(&mut self) {
+        let mut stack: Vec<Box<Pipe>> = Vec::new();
+        take_pipes(&mut self.cmds, &mut stack);
+        while let Some(mut p) = stack.pop() {
+            take_pipes(&mut p.cmds, &mut stack);
+        }
+    }
+}
+
+fn take_pipes(cmds: &mut Vec<Command>, stack: &mut Vec<Box<Pipe>>) {
+    for c in cmds.drain(..) {
+        for a in c.args {
+            take_arg(a, stack);
+        }
+    }
+}
+
+fn take_arg(mut a: Arg, stack: &mut Vec<Box<Pipe>>) {
+    loop {
+        match a {
+            Arg::Pipe(p) => {
+                stack.push(p);
+                return;
+            }
+            Arg::Chain { node, .. } => a = *node,
+            _ => return,
+        }
+    }
+}
+
 /// A control structure's body.
 #[derive(Debug, Clone, Default)]
 pub struct List {
@@ -186,6 +218,31 @@ impl fmt::Display for List {
             write!(f, "{n}")?;
         }
         Ok(())
+    }
+}
+
+impl Drop for List {
+    /// Drop nested bodies iteratively: deep nesting must not overflow.
+    fn drop(&mut self) {
+        let mut stack: Vec<List> = Vec::new();
+        take_lists(&mut self.nodes, &mut stack);
+        while let Some(mut l) = stack.pop() {
+            take_lists(&mut l.nodes, &mut stack);
+        }
+    }
+}
+
+fn take_lists(nodes: &mut Vec<Node>, stack: &mut Vec<List>) {
+    for n in nodes.drain(..) {
+        if let Node::Branch {
+            list, else_list, ..
+        } = n
+        {
+            stack.push(list);
+            if let Some(e) = else_list {
+                stack.push(e);
+            }
+        }
     }
 }
 
@@ -312,6 +369,9 @@ pub fn is_empty_list(list: &List) -> bool {
     })
 }
 
+/// Go's limit on nested parenthesized pipelines.
+pub const MAX_PAREN_DEPTH: usize = 10_000;
+
 /// A parse error, with Go's full text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError(pub String);
@@ -347,6 +407,7 @@ pub fn parse(
         tree_set: HashMap::new(),
         action_line: 0,
         range_depth: 0,
+        paren_depth: 0,
         last_line: 1,
     };
     p.parse_top(name)?;
@@ -365,6 +426,8 @@ struct Parser<'f> {
     tree_set: HashMap<String, Tree>,
     action_line: usize,
     range_depth: usize,
+    /// Nesting of parenthesized pipelines (Go stops at 10000).
+    paren_depth: usize,
     /// Line of `token[0]` (the last item read from the lexer).
     last_line: usize,
 }
@@ -573,6 +636,10 @@ impl Parser<'_> {
     }
 
     fn item_list(&mut self) -> PResult<(List, End)> {
+        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.item_list_inner())
+    }
+
+    fn item_list_inner(&mut self) -> PResult<(List, End)> {
         let pos = self.peek_non_space().pos;
         let mut list = List {
             pos,
@@ -679,6 +746,12 @@ impl Parser<'_> {
     }
 
     fn pipeline(&mut self, context: &str) -> PResult<Pipe> {
+        // Deeply nested parentheses and controls recurse here; grow the
+        // stack on the heap rather than overflow (Go's stacks grow too).
+        stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.pipeline_inner(context))
+    }
+
+    fn pipeline_inner(&mut self, context: &str) -> PResult<Pipe> {
         let token = self.peek_non_space();
         let mut pipe = Pipe {
             pos: token.pos,
@@ -985,7 +1058,13 @@ impl Parser<'_> {
                 }
             }
             ItemType::LeftParen => {
-                let pipe = self.pipeline("parenthesized pipeline")?;
+                if self.paren_depth >= MAX_PAREN_DEPTH {
+                    return self.errorf("max expression depth exceeded");
+                }
+                self.paren_depth += 1;
+                let pipe = self.pipeline("parenthesized pipeline");
+                self.paren_depth -= 1;
+                let pipe = pipe?;
                 let t = self.next();
                 if t.typ != ItemType::RightParen {
                     return self.errorf(format!("unclosed right paren: unexpected {t}"));
