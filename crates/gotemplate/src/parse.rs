@@ -174,7 +174,7 @@ impl fmt::Display for Pipe {
 impl Drop for Pipe {
     /// Drop nested pipelines iteratively: deep nesting must not overflow.
     fn drop(&mut self) {
-        let mut stack: Vec<Box<Pipe>> = Vec::new();
+        let mut stack: Vec<Pipe> = Vec::new();
         take_pipes(&mut self.cmds, &mut stack);
         while let Some(mut p) = stack.pop() {
             take_pipes(&mut p.cmds, &mut stack);
@@ -182,7 +182,7 @@ impl Drop for Pipe {
     }
 }
 
-fn take_pipes(cmds: &mut Vec<Command>, stack: &mut Vec<Box<Pipe>>) {
+fn take_pipes(cmds: &mut Vec<Command>, stack: &mut Vec<Pipe>) {
     for c in cmds.drain(..) {
         for a in c.args {
             take_arg(a, stack);
@@ -190,11 +190,11 @@ fn take_pipes(cmds: &mut Vec<Command>, stack: &mut Vec<Box<Pipe>>) {
     }
 }
 
-fn take_arg(mut a: Arg, stack: &mut Vec<Box<Pipe>>) {
+fn take_arg(mut a: Arg, stack: &mut Vec<Pipe>) {
     loop {
         match a {
             Arg::Pipe(p) => {
-                stack.push(p);
+                stack.push(*p);
                 return;
             }
             Arg::Chain { node, .. } => a = *node,
