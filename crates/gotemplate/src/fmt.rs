@@ -12,7 +12,8 @@ pub fn display(v: &Value) -> String {
     out
 }
 
-fn write_v(out: &mut String, v: &Value) {
+/// Append Go's `%v` of `v` to `out`.
+pub fn write_v(out: &mut String, v: &Value) {
     match v {
         Value::Nil => out.push_str("<nil>"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -87,7 +88,7 @@ pub fn format_float_g(f: f64) -> String {
     if negative {
         out.push('-');
     }
-    if exp < -4 || exp >= 6 {
+    if !(-4..6).contains(&exp) {
         out.push_str(&digits[..1]);
         if digits.len() > 1 {
             out.push('.');
@@ -140,7 +141,7 @@ pub fn quote(s: &str) -> String {
             '\x0b' => out.push_str("\\v"),
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
-            c if is_go_printable(c) => out.push(c),
+            c if is_go_print(c) => out.push(c),
             c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
             c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push_str(&format!("\\U{:08x}", c as u32)),
@@ -150,9 +151,9 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-/// Go's `strconv.IsPrint` as far as std can tell it: not a control
+/// Go's `strconv.IsPrint` (as far as std can tell it): not a control
 /// character, not a format character, and no space other than U+0020.
-fn is_go_printable(c: char) -> bool {
+pub fn is_go_print(c: char) -> bool {
     if c == ' ' {
         return true;
     }
@@ -164,6 +165,8 @@ fn is_go_printable(c: char) -> bool {
         | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
         | 0xD800..=0xDFFF | 0xE000..=0xF8FF | 0xFFFE | 0xFFFF)
 }
+
+pub use crate::printf::{format_unicode, sprint, sprintf, sprintln};
 
 #[cfg(test)]
 mod tests {

@@ -89,6 +89,20 @@ pub trait Env {
     /// Parse `text` as a new template in the current set and execute it with
     /// `data` (Helm's `tpl`).
     fn execute_text(&mut self, text: &str, data: Value) -> Result<String, FuncError>;
+    /// Like [`Env::execute_text`], telling a parse error from an execution
+    /// error (Helm's `tpl` words them differently).
+    fn execute_text_checked(&mut self, text: &str, data: Value) -> Result<String, TextError> {
+        self.execute_text(text, data).map_err(TextError::Exec)
+    }
+}
+
+/// Why [`Env::execute_text_checked`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextError {
+    /// The text did not parse (Go's parse error text).
+    Parse(FuncError),
+    /// The text failed while executing (Go's exec error text).
+    Exec(FuncError),
 }
 
 /// The callable part of a function. Arguments arrive already converted to the

@@ -4,13 +4,23 @@
 //! know their position, [`exec`] walks it — over one value model
 //! ([`value`]) and one function map ([`func`]).
 //!
+//! Dependencies: `stacker` grows the stack on the heap for deeply nested
+//! `template`/`include` calls (Go allows 100000 nested template calls).
+//!
 //! This crate knows nothing of charts, files or clusters: the caller hands
 //! it template texts, data and extra functions.
 #![forbid(unsafe_code)]
 
+pub mod builtins;
+pub mod exec;
 pub mod fmt;
 pub mod func;
+pub mod helm;
+pub mod lex;
+pub mod parse;
+mod printf;
 pub mod value;
 
-pub use func::{Env, FuncError, FuncMap, Function, Param, Signature};
+pub use exec::{Error, ErrorKind, MissingKey, Options, Templates};
+pub use func::{Env, FuncError, FuncMap, Function, Param, Signature, TextError};
 pub use value::{Map, Object, SliceType, Value};

@@ -78,6 +78,12 @@ pub trait Object {
     fn has_method(&self, _name: &str) -> bool {
         false
     }
+    /// The Go signature of method `name`, so the executor checks and
+    /// converts arguments as Go does (`wrong number of args for Get: want 1
+    /// got 0`). `None` passes every argument as `interface {}` unchecked.
+    fn method_signature(&self, _name: &str) -> Option<crate::func::Signature> {
+        None
+    }
     /// Call method `name` with already-evaluated arguments. Only called when
     /// [`Object::has_method`] said yes. The error text is Go's (the executor
     /// wraps it as `error calling NAME: ...`).
