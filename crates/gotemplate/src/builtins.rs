@@ -128,6 +128,11 @@ fn length(v: &RV) -> Result<i64, String> {
             Value::Bytes(b) => Ok(b.len() as i64),
             Value::List(_, l) => Ok(l.len() as i64),
             Value::Map(m) => Ok(m.borrow().len() as i64),
+            Value::Object(o) => match (o.entries(), o.items()) {
+                (Some(e), _) => Ok(e.len() as i64),
+                (_, Some(i)) => Ok(i.len() as i64),
+                _ => Err(format!("len of type {}", o.type_name())),
+            },
             other => Err(format!("len of type {}", other.type_name())),
         },
     }
@@ -198,6 +203,31 @@ fn index(item: &RV, indexes: &[RV]) -> Result<RV, String> {
                 };
                 let got = m.borrow().get(&*key).cloned();
                 RV::Iface(got.unwrap_or(Value::Nil))
+            }
+            Value::Object(o) if o.entries().is_some() => {
+                let key = match index.concrete() {
+                    Some(Value::String(k)) => k.clone(),
+                    None => return Err("value is nil; should be of type string".into()),
+                    Some(other) => {
+                        return Err(format!(
+                            "value has type {}; should be string",
+                            other.type_name()
+                        ))
+                    }
+                };
+                let entries = o.entries().unwrap_or_default();
+                match entries.into_iter().find(|(k, _)| *k == *key) {
+                    Some((_, v)) => RV::typed(v),
+                    None => RV::Typed(Value::Bytes(std::rc::Rc::from(Vec::new()))),
+                }
+            }
+            Value::Object(o) if o.items().is_some() => {
+                let items = o.items().unwrap_or_default();
+                let x = index_arg(index, items.len(), false)?;
+                if x == items.len() {
+                    return Err("reflect: slice index out of range".into());
+                }
+                RV::typed(items[x].clone())
             }
             other => return Err(format!("can't index item of type {}", other.type_name())),
         };

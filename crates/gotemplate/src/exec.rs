@@ -606,6 +606,28 @@ impl<'a> State<'a, '_> {
                 }
                 n > 0
             }
+            Some(Value::Object(o)) if o.entries().is_some() || o.items().is_some() => {
+                let o = o.clone();
+                let mut ran = false;
+                if let Some(entries) = o.entries() {
+                    for (k, v) in entries {
+                        ran = true;
+                        let (k, v) = (RV::Typed(Value::str(k.as_str())), RV::typed(v));
+                        if self.one_iteration(pipe, list, mark, k, v)? {
+                            break;
+                        }
+                    }
+                } else if let Some(items) = o.items() {
+                    for (i, item) in items.into_iter().enumerate() {
+                        ran = true;
+                        let i = RV::Typed(Value::Int(i as i64));
+                        if self.one_iteration(pipe, list, mark, i, RV::typed(item))? {
+                            break;
+                        }
+                    }
+                }
+                ran
+            }
             Some(v) => {
                 let text = crate::fmt::display(v);
                 return self.errorf(format!("range can't iterate over {text}"));
