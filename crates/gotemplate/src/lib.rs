@@ -10,6 +10,7 @@
 
 pub mod fmt;
 pub mod func;
+pub mod sprig;
 pub mod value;
 
 pub use func::{Env, FuncError, FuncMap, Function, Param, Signature};
