@@ -16,9 +16,13 @@
 mod conv;
 mod defaults;
 mod dicts;
+mod encoding;
 mod lists;
 mod math;
+mod paths;
 mod reflection;
+mod regex;
+mod semver;
 mod strings;
 mod words;
 
@@ -34,6 +38,10 @@ pub fn functions() -> FuncMap {
     math::register(&mut m);
     defaults::register(&mut m);
     reflection::register(&mut m);
+    regex::register(&mut m);
+    encoding::register(&mut m);
+    semver::register(&mut m);
+    paths::register(&mut m);
     m
 }
 
