@@ -12,8 +12,11 @@
 //! - `num-bigint`, `num-traits`: exact decimals for `addf`/`subf`/`mulf`/`divf`,
 //!   as shopspring/decimal computes them.
 //! - `sha1`, `sha2`: `sha1sum`, `sha256sum`, `sha512sum` (RustCrypto).
+//! - `hmac`, `scrypt`: `derivePassword` (Master Password algorithm, RustCrypto).
+//! - `bcrypt`: `bcrypt` and `htpasswd` (`$2a$` hashes, cost 10, as x/crypto makes).
 
 mod conv;
+mod crypto;
 mod defaults;
 mod dicts;
 mod encoding;
@@ -42,6 +45,7 @@ pub fn functions() -> FuncMap {
     encoding::register(&mut m);
     semver::register(&mut m);
     paths::register(&mut m);
+    crypto::register(&mut m);
     m
 }
 
