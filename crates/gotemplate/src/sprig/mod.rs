@@ -13,10 +13,12 @@
 //!   as shopspring/decimal computes them.
 //! - `sha1`, `sha2`: `sha1sum`, `sha256sum`, `sha512sum` (RustCrypto).
 //! - `hmac`, `scrypt`: `derivePassword` (Master Password algorithm, RustCrypto).
+//! - `chrono`, `chrono-tz`: times and the IANA zone database for the date functions.
 //! - `bcrypt`: `bcrypt` and `htpasswd` (`$2a$` hashes, cost 10, as x/crypto makes).
 
 mod conv;
 mod crypto;
+mod dates;
 mod defaults;
 mod dicts;
 mod encoding;
@@ -46,6 +48,7 @@ pub fn functions() -> FuncMap {
     semver::register(&mut m);
     paths::register(&mut m);
     crypto::register(&mut m);
+    dates::register(&mut m);
     m
 }
 
