@@ -24,11 +24,13 @@ mod dicts;
 mod encoding;
 mod lists;
 mod math;
+mod network;
 mod paths;
 mod reflection;
 mod regex;
 mod semver;
 mod strings;
+mod urls;
 mod words;
 
 use crate::func::{FuncError, FuncMap, Function, Param};
@@ -49,6 +51,8 @@ pub fn functions() -> FuncMap {
     paths::register(&mut m);
     crypto::register(&mut m);
     dates::register(&mut m);
+    urls::register(&mut m);
+    network::register(&mut m);
     m
 }
 
