@@ -185,7 +185,7 @@ fn convert(v: Value, p: Param, literal: bool) -> Result<Value, Unsupported> {
         (Param::Float64, v @ Value::Float64(_)) => v,
         (Param::Bool, v @ Value::Bool(_)) => v,
         (Param::Map, v @ (Value::Map(_) | Value::Nil)) => v,
-        (Param::Slice, v @ Value::List(gotemplate::SliceType::Interface, _)) => v,
+        (Param::Slice, v @ (Value::List(gotemplate::SliceType::Interface, _) | Value::Nil)) => v,
         (Param::StringSlice, v @ Value::List(gotemplate::SliceType::String, _)) => v,
         _ => return Err(Unsupported),
     })

@@ -3,10 +3,7 @@
 //! `htpasswd` and the deterministic `derivePassword` (Master Password
 //! algorithm: scrypt N=32768 r=8 p=2, then HMAC-SHA256 picks a template).
 //! Randomness is the OS-seeded CSPRNG (`rand::thread_rng`).
-//!
-//! Not here yet: `genPrivateKey`, `genCA`, `genCAWithKey`, `genSelfSignedCert`,
-//! `genSelfSignedCertWithKey`, `genSignedCert`, `genSignedCertWithKey`,
-//! `buildCustomCert`, `encryptAES`, `decryptAES`.
+//! Keys, certificates and AES are in `certs`.
 
 use base64::Engine as _;
 use hmac::Mac as _;

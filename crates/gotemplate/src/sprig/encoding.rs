@@ -53,7 +53,7 @@ fn b64dec(s: &str) -> String {
 }
 
 /// Go's `decodeQuantum` loop for the padded standard alphabet.
-fn decode_b64(src: &[u8]) -> Result<Vec<u8>, usize> {
+pub(crate) fn decode_b64(src: &[u8]) -> Result<Vec<u8>, usize> {
     let val = |c: u8| -> Option<u32> {
         match c {
             b'A'..=b'Z' => Some(u32::from(c - b'A')),

@@ -14,8 +14,13 @@
 //! - `sha1`, `sha2`: `sha1sum`, `sha256sum`, `sha512sum` (RustCrypto).
 //! - `hmac`, `scrypt`: `derivePassword` (Master Password algorithm, RustCrypto).
 //! - `chrono`, `chrono-tz`: times and the IANA zone database for the date functions.
+//! - `rcgen` (aws-lc-rs backend), `time`: certificates and key generation for
+//!   `genCA`/`genSignedCert`/`genSelfSignedCert`/`genPrivateKey` (aws-lc-rs is
+//!   already in the workspace's tree; ring cannot generate RSA keys).
+//! - `aes`: `encryptAES`/`decryptAES` (AES-256-CBC as sprig does it).
 //! - `bcrypt`: `bcrypt` and `htpasswd` (`$2a$` hashes, cost 10, as x/crypto makes).
 
+mod certs;
 mod conv;
 mod crypto;
 mod dates;
@@ -50,6 +55,7 @@ pub fn functions() -> FuncMap {
     semver::register(&mut m);
     paths::register(&mut m);
     crypto::register(&mut m);
+    certs::register(&mut m);
     dates::register(&mut m);
     urls::register(&mut m);
     network::register(&mut m);
