@@ -437,9 +437,9 @@ fn check_topic(topic: &str, minimum: usize) {
     let text = std::fs::read_to_string(&file).expect("probe file");
     let values_file = dir.join(format!("sprig-{topic}.values.yaml"));
     let values_yaml = std::fs::read_to_string(&values_file).ok();
-    let values = match &values_yaml {
-        Some(y) => chart_values(&helm_oracle::oracle().values_from_yaml(y).expect("values file")),
-        None => Value::empty_map(),
+    let values_json = match &values_yaml {
+        Some(y) => helm_oracle::oracle().values_from_yaml(y).expect("values file"),
+        None => serde_json::json!({}),
     };
     let funcs = gotemplate::sprig::functions();
     let chart = std::env::temp_dir().join(format!("gotemplate-sprig-{topic}-{}", std::process::id()));
@@ -452,7 +452,8 @@ fn check_topic(topic: &str, minimum: usize) {
     let mut skipped = 0;
     let mut failures = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
-        let Ok(ours) = run_probe(line, &funcs, &values) else {
+        // Each render starts from fresh values (probes may `set` into them).
+        let Ok(ours) = run_probe(line, &funcs, &chart_values(&values_json)) else {
             skipped += 1;
             continue;
         };
@@ -509,4 +510,5 @@ topics! {
     dates_match_helm: "dates" >= 80,
     urls_match_helm: "urls" >= 40,
     crypto_match_helm: "crypto" >= 20,
+    values_match_helm: "values" >= 80,
 }
