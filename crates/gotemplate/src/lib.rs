@@ -19,6 +19,7 @@ pub mod helm;
 pub mod lex;
 pub mod parse;
 mod printf;
+pub mod sprig;
 pub mod value;
 
 pub use exec::{Error, ErrorKind, MissingKey, Options, Templates};

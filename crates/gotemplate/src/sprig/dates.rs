@@ -1,0 +1,811 @@
+//! sprig's date functions: `now`, `date`/`dateInZone` (and the snake-case
+//! aliases), `htmlDate`, `htmlDateInZone`, `dateModify`/`mustDateModify`,
+//! `toDate`/`mustToDate`, `unixEpoch`, `duration`, `durationRound`, `ago`.
+//! A time is an [`Object`] (`time.Time`) printing as Go's `Time.String()`;
+//! layouts are Go's reference-time layouts (`2006-01-02 15:04:05`), written
+//! and read here; zones come from the IANA database (`chrono-tz`), `Local`
+//! from `TZ` or `/etc/localtime` as Go reads them.
+
+use std::rc::Rc;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
+use chrono_tz::{OffsetName, Tz};
+
+use super::conv::{arg, sarg};
+use super::reg;
+use crate::func::{FuncError, FuncMap, Param};
+use crate::value::{Object, Value};
+
+use Param::{Any, String as Str};
+
+pub(super) fn register(m: &mut FuncMap) {
+    reg(m, "now", &[], None, |_| Ok(time_value(GoTime::now())));
+    for name in ["date", "date_in_zone", "dateInZone"] {
+        let zoned = name != "date";
+        let params: &'static [Param] = if zoned { &[Str, Any, Str] } else { &[Str, Any] };
+        reg(m, name, params, None, move |a| {
+            let zone = if zoned { sarg(&a, 2).to_string() } else { "Local".into() };
+            Ok(Value::from(date_in_zone(&sarg(&a, 0), &arg(&a, 1), &zone)))
+        });
+    }
+    reg(m, "htmlDate", &[Any], None, |a| Ok(Value::from(date_in_zone("2006-01-02", &arg(&a, 0), "Local"))));
+    reg(m, "htmlDateInZone", &[Any, Str], None, |a| {
+        Ok(Value::from(date_in_zone("2006-01-02", &arg(&a, 0), &sarg(&a, 1))))
+    });
+    for (name, must) in [("dateModify", false), ("date_modify", false), ("mustDateModify", true), ("must_date_modify", true)] {
+        reg(m, name, &[Str, Any], None, move |a| {
+            let t = time_arg(&a, 1)?;
+            match parse_duration(&sarg(&a, 0)) {
+                Ok(d) => Ok(time_value(t.add_nanos(d))),
+                Err(e) if must => Err(FuncError::new(e)),
+                Err(_) => Ok(time_value(t)),
+            }
+        });
+    }
+    for (name, must) in [("toDate", false), ("mustToDate", true)] {
+        reg(m, name, &[Str, Str], None, move |a| match parse_time(&sarg(&a, 0), &sarg(&a, 1)) {
+            Ok(t) => Ok(time_value(t)),
+            Err(e) if must => Err(FuncError::new(e)),
+            Err(_) => Ok(time_value(GoTime::zero())),
+        });
+    }
+    reg(m, "unixEpoch", &[Any], None, |a| Ok(Value::from(time_arg(&a, 0)?.dt.timestamp().to_string())));
+    reg(m, "duration", &[Any], None, |a| {
+        // sprig reads only strings (base 10) and int64s; anything else is 0.
+        let n = match arg(&a, 0) {
+            Value::String(s) => parse_base10_clamped(&s),
+            Value::Int64(n) => n,
+            _ => 0,
+        };
+        Ok(Value::from(format_duration(n.wrapping_mul(1_000_000_000))))
+    });
+    reg(m, "durationRound", &[Any], None, |a| {
+        let d: i64 = match arg(&a, 0) {
+            Value::String(s) => parse_duration(&s).unwrap_or(0),
+            Value::Int64(n) => n,
+            Value::Object(o) if o.type_name() == "time.Time" => since(&time_of(&o)),
+            _ => 0,
+        };
+        Ok(Value::from(duration_round(d)))
+    });
+    reg(m, "ago", &[Any], None, |a| {
+        let t = match arg(&a, 0) {
+            Value::Object(o) if o.type_name() == "time.Time" => time_of(&o),
+            Value::Int(n) | Value::Int64(n) => GoTime::unix(n),
+            _ => GoTime::now(),
+        };
+        let d = since(&t);
+        Ok(Value::from(format_duration(round_to_second(d))))
+    });
+}
+
+/// A Go `time.Time`: the instant with its zone's offset, the zone's name
+/// as `MST` prints it, and whether it carries a monotonic reading (`now`).
+#[derive(Clone)]
+struct GoTime {
+    dt: DateTime<FixedOffset>,
+    abbrev: String,
+    monotonic: bool,
+}
+
+impl GoTime {
+    fn now() -> GoTime {
+        let mut t = in_zone(Utc::now(), &local_zone());
+        t.monotonic = true;
+        t
+    }
+    fn zero() -> GoTime {
+        let dt = NaiveDate::from_ymd_opt(1, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|n| Utc.from_utc_datetime(&n).fixed_offset())
+            .unwrap_or_else(|| Utc::now().fixed_offset());
+        GoTime { dt, abbrev: "UTC".into(), monotonic: false }
+    }
+    fn unix(secs: i64) -> GoTime {
+        let utc = DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default();
+        in_zone(utc, &local_zone())
+    }
+    fn add_nanos(&self, d: i64) -> GoTime {
+        let dt = self.dt + chrono::Duration::nanoseconds(d);
+        let mut t = self.clone();
+        t.dt = dt;
+        if let Some(tz) = tz_for_abbrev_offset(self) {
+            t = in_zone(dt.with_timezone(&Utc), &tz);
+        }
+        t.monotonic = self.monotonic;
+        t
+    }
+}
+
+/// Zone kept while adding: re-derive the abbreviation in the local zone when
+/// the time was in it (a DST change renames the zone), else keep the offset.
+fn tz_for_abbrev_offset(t: &GoTime) -> Option<Zone> {
+    let local = local_zone();
+    let probe = in_zone(t.dt.with_timezone(&Utc), &local);
+    (probe.abbrev == t.abbrev && probe.dt.offset() == t.dt.offset()).then_some(local)
+}
+
+#[derive(Clone)]
+enum Zone {
+    Utc,
+    Named(Tz),
+}
+
+/// Go's `time.Local`: `TZ` when set (empty means UTC), else `/etc/localtime`.
+fn local_zone() -> Zone {
+    match std::env::var("TZ") {
+        Ok(name) if name.is_empty() || name == "UTC" => Zone::Utc,
+        Ok(name) => name.trim_start_matches(':').parse::<Tz>().map(Zone::Named).unwrap_or(Zone::Utc),
+        Err(_) => std::fs::read_link("/etc/localtime")
+            .ok()
+            .and_then(|p| {
+                let s = p.to_string_lossy().into_owned();
+                s.split("zoneinfo/").nth(1).and_then(|n| n.parse::<Tz>().ok())
+            })
+            .map(Zone::Named)
+            .unwrap_or(Zone::Utc),
+    }
+}
+
+/// `time.LoadLocation(name)`, falling back to UTC as sprig does on errors.
+fn load_location(name: &str) -> Zone {
+    match name {
+        "Local" => local_zone(),
+        "" | "UTC" => Zone::Utc,
+        n => n.parse::<Tz>().map(Zone::Named).unwrap_or(Zone::Utc),
+    }
+}
+
+fn in_zone(utc: DateTime<Utc>, zone: &Zone) -> GoTime {
+    match zone {
+        Zone::Utc => GoTime { dt: utc.fixed_offset(), abbrev: "UTC".into(), monotonic: false },
+        Zone::Named(tz) => {
+            let local = utc.with_timezone(tz);
+            let abbrev = local.offset().abbreviation().unwrap_or("").to_string();
+            let fixed = local.offset().fix();
+            GoTime { dt: utc.with_timezone(&fixed), abbrev, monotonic: false }
+        }
+    }
+}
+
+fn time_value(t: GoTime) -> Value {
+    Value::Object(Rc::new(TimeObject(t)))
+}
+
+struct TimeObject(GoTime);
+
+fn time_of(o: &Rc<dyn Object>) -> GoTime {
+    // Objects of our type print as Go's String(); read it back.
+    let s = o.display();
+    let s = s.split(" m=").next().unwrap_or(&s).to_string();
+    parse_time("2006-01-02 15:04:05.999999999 -0700 MST", &s).unwrap_or_else(|_| GoTime::zero())
+}
+
+fn time_arg(a: &[Value], i: usize) -> Result<GoTime, FuncError> {
+    match a.get(i) {
+        Some(Value::Object(o)) if o.type_name() == "time.Time" => Ok(time_of(o)),
+        Some(other) => Err(FuncError::new(format!(
+            "wrong type for value; expected time.Time; got {}",
+            other.type_name()
+        ))),
+        None => Err(FuncError::new("missing time argument")),
+    }
+}
+
+fn since(t: &GoTime) -> i64 {
+    let now = Utc::now();
+    (now.fixed_offset() - t.dt).num_nanoseconds().unwrap_or(i64::MAX)
+}
+
+impl Object for TimeObject {
+    fn type_name(&self) -> &str {
+        "time.Time"
+    }
+    fn field(&self, _name: &str) -> Option<Value> {
+        None
+    }
+    fn has_method(&self, name: &str) -> bool {
+        matches!(
+            name,
+            "Format" | "Unix" | "UnixNano" | "UnixMilli" | "Year" | "Month" | "Day" | "Hour" | "Minute"
+                | "Second" | "Nanosecond" | "YearDay" | "Weekday" | "UTC" | "Local" | "IsZero" | "String"
+        )
+    }
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
+        let t = &self.0;
+        let dt = t.dt;
+        Ok(match name {
+            "Format" => Value::from(format_time(t, &args.first().map(super::conv::strval).unwrap_or_default())),
+            "Unix" => Value::Int64(dt.timestamp()),
+            "UnixNano" => Value::Int64(dt.timestamp_nanos_opt().unwrap_or(0)),
+            "UnixMilli" => Value::Int64(dt.timestamp_millis()),
+            "Year" => Value::Int(i64::from(dt.year())),
+            "Month" => Value::from(MONTHS[dt.month0() as usize]),
+            "Day" => Value::Int(i64::from(dt.day())),
+            "Hour" => Value::Int(i64::from(dt.hour())),
+            "Minute" => Value::Int(i64::from(dt.minute())),
+            "Second" => Value::Int(i64::from(dt.second())),
+            "Nanosecond" => Value::Int(i64::from(dt.nanosecond())),
+            "YearDay" => Value::Int(i64::from(dt.ordinal())),
+            "Weekday" => Value::from(DAYS[dt.weekday().num_days_from_sunday() as usize]),
+            "UTC" => time_value(in_zone(dt.with_timezone(&Utc), &Zone::Utc)),
+            "Local" => time_value(in_zone(dt.with_timezone(&Utc), &local_zone())),
+            "IsZero" => Value::Bool(dt.timestamp() == GoTime::zero().dt.timestamp() && dt.nanosecond() == 0),
+            "String" => Value::from(self.display()),
+            _ => return Err(format!("can't call method/function {name:?}")),
+        })
+    }
+    fn display(&self) -> String {
+        let t = &self.0;
+        let mut s = format_time(t, "2006-01-02 15:04:05.999999999 -0700 MST");
+        if t.monotonic {
+            s.push_str(" m=+0.000000001");
+        }
+        s
+    }
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::String(format_time(&self.0, "2006-01-02T15:04:05.999999999Z07:00"))
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December",
+];
+const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/// sprig's `dateInZone`: times, and Unix seconds as `int`/`int64`; anything
+/// else is the current time.
+fn date_in_zone(layout: &str, date: &Value, zone: &str) -> String {
+    let t = match date {
+        Value::Object(o) if o.type_name() == "time.Time" => time_of(o),
+        Value::Int(n) | Value::Int64(n) => GoTime::unix(*n),
+        _ => GoTime::now(),
+    };
+    let moved = in_zone(t.dt.with_timezone(&Utc), &load_location(zone));
+    format_time(&moved, layout)
+}
+
+/// The layout elements of Go's `time` package, longest first where they share a prefix.
+const TOKENS: &[&str] = &[
+    "January", "Jan", "Monday", "Mon", "MST", "2006", "002", "01", "02", "06", "_2", "__2", "15", "03",
+    "04", "05", "1", "2", "3", "4", "5", "PM", "pm", "Z070000", "Z07:00:00", "Z0700", "Z07:00", "Z07",
+    "-070000", "-07:00:00", "-0700", "-07:00", "-07",
+];
+
+/// Split a layout into literal text and Go layout elements (`std` chunks).
+fn next_token(layout: &str) -> Option<(usize, &str)> {
+    let b = layout.as_bytes();
+    for i in 0..b.len() {
+        let rest = &layout[i..];
+        // Fractional seconds: ".000", ",999" directly after a seconds field.
+        if (b[i] == b'.' || b[i] == b',') && i + 1 < b.len() && (b[i + 1] == b'0' || b[i + 1] == b'9') {
+            let digit = b[i + 1];
+            let mut j = i + 1;
+            while j < b.len() && b[j] == digit {
+                j += 1;
+            }
+            if !(j < b.len() && b[j].is_ascii_digit()) {
+                return Some((i, &layout[i..j]));
+            }
+        }
+        for tok in TOKENS {
+            if rest.starts_with(tok) {
+                // Go's special cases: "Jan"/"Mon" only when not followed by a lower-case letter.
+                if matches!(*tok, "Jan" | "Mon" | "January" | "Monday") {
+                    let after = rest.as_bytes().get(tok.len());
+                    if *tok == "Jan" && rest.starts_with("January") || *tok == "Mon" && rest.starts_with("Monday") {
+                        continue;
+                    }
+                    if after.is_some_and(|c| c.is_ascii_lowercase()) {
+                        continue;
+                    }
+                }
+                if *tok == "2" && rest.starts_with("2006") {
+                    continue;
+                }
+                return Some((i, tok));
+            }
+        }
+    }
+    None
+}
+
+/// `Time.Format(layout)`.
+fn format_time(t: &GoTime, layout: &str) -> String {
+    let dt = t.dt;
+    let mut out = String::new();
+    let mut rest = layout;
+    while let Some((at, tok)) = next_token(rest) {
+        out.push_str(&rest[..at]);
+        let hour12 = |h: u32| if h % 12 == 0 { 12 } else { h % 12 };
+        let off = dt.offset().local_minus_utc();
+        let zone = |colon: bool, secs: bool, short: bool, z: bool| {
+            if z && off == 0 {
+                return "Z".to_string();
+            }
+            let sign = if off < 0 { '-' } else { '+' };
+            let a = off.abs();
+            let (h, m, s) = (a / 3600, a / 60 % 60, a % 60);
+            let mut r = format!("{sign}{h:02}");
+            if !short {
+                if colon {
+                    r.push(':');
+                }
+                r.push_str(&format!("{m:02}"));
+                if secs {
+                    if colon {
+                        r.push(':');
+                    }
+                    r.push_str(&format!("{s:02}"));
+                }
+            }
+            r
+        };
+        let text = match tok {
+            "January" => MONTHS[dt.month0() as usize].to_string(),
+            "Jan" => MONTHS[dt.month0() as usize][..3].to_string(),
+            "Monday" => DAYS[dt.weekday().num_days_from_sunday() as usize].to_string(),
+            "Mon" => DAYS[dt.weekday().num_days_from_sunday() as usize][..3].to_string(),
+            "MST" => {
+                if t.abbrev.is_empty() {
+                    zone(false, false, false, false)
+                } else {
+                    t.abbrev.clone()
+                }
+            }
+            "2006" => format!("{:04}", dt.year()),
+            "06" => format!("{:02}", dt.year().rem_euclid(100)),
+            "01" => format!("{:02}", dt.month()),
+            "1" => dt.month().to_string(),
+            "02" => format!("{:02}", dt.day()),
+            "2" => dt.day().to_string(),
+            "_2" => format!("{:>2}", dt.day()),
+            "002" => format!("{:03}", dt.ordinal()),
+            "__2" => format!("{:>3}", dt.ordinal()),
+            "15" => format!("{:02}", dt.hour()),
+            "03" => format!("{:02}", hour12(dt.hour())),
+            "3" => hour12(dt.hour()).to_string(),
+            "04" => format!("{:02}", dt.minute()),
+            "4" => dt.minute().to_string(),
+            "05" => format!("{:02}", dt.second()),
+            "5" => dt.second().to_string(),
+            "PM" => (if dt.hour() >= 12 { "PM" } else { "AM" }).to_string(),
+            "pm" => (if dt.hour() >= 12 { "pm" } else { "am" }).to_string(),
+            "Z070000" => zone(false, true, false, true),
+            "Z07:00:00" => zone(true, true, false, true),
+            "Z0700" => zone(false, false, false, true),
+            "Z07:00" => zone(true, false, false, true),
+            "Z07" => zone(false, false, true, true),
+            "-070000" => zone(false, true, false, false),
+            "-07:00:00" => zone(true, true, false, false),
+            "-0700" => zone(false, false, false, false),
+            "-07:00" => zone(true, false, false, false),
+            "-07" => zone(false, false, true, false),
+            frac => {
+                let digits = frac.len() - 1;
+                let ns = format!("{:09}", dt.nanosecond());
+                let sep = &frac[..1];
+                if frac.as_bytes()[1] == b'0' {
+                    format!("{sep}{}", &ns[..digits.min(9)])
+                } else {
+                    let trimmed = ns[..digits.min(9)].trim_end_matches('0');
+                    if trimmed.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{sep}{trimmed}")
+                    }
+                }
+            }
+        };
+        out.push_str(&text);
+        rest = &rest[at + tok.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `time.ParseInLocation(layout, value, time.Local)`, or Go's error text.
+fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
+    let q = crate::fmt::quote;
+    let err = |elem: &str, rest: &str| {
+        format!("parsing time {} as {}: cannot parse {} as {}", q(value), q(layout), q(rest), q(elem))
+    };
+    let (mut year, mut month, mut day, mut hour, mut min, mut sec, mut nanos) = (1i32, 1u32, 1u32, 0u32, 0u32, 0u32, 0u32);
+    let mut pm: Option<bool> = None;
+    let mut offset: Option<i32> = None;
+    let mut abbrev: Option<String> = None;
+    let mut l = layout;
+    let mut v = value;
+    while let Some((at, tok)) = next_token(l) {
+        let lit = &l[..at];
+        if !v.starts_with(lit) {
+            return Err(err(lit, v));
+        }
+        v = &v[lit.len()..];
+        l = &l[at + tok.len()..];
+        let take_digits = |v: &str, min: usize, max: usize| -> Option<(u32, usize)> {
+            let n = v.bytes().take(max).take_while(u8::is_ascii_digit).count();
+            if n < min {
+                return None;
+            }
+            v[..n].parse().ok().map(|x| (x, n))
+        };
+        let fixed = |v: &str, n: usize| take_digits(v, n, n);
+        match tok {
+            "2006" => {
+                let (y, n) = fixed(v, 4).ok_or_else(|| err(tok, v))?;
+                year = y as i32;
+                v = &v[n..];
+            }
+            "06" => {
+                let (y, n) = fixed(v, 2).ok_or_else(|| err(tok, v))?;
+                year = if y >= 69 { 1900 + y as i32 } else { 2000 + y as i32 };
+                v = &v[n..];
+            }
+            "01" | "1" | "02" | "2" | "_2" | "15" | "03" | "3" | "04" | "4" | "05" | "5" | "002" => {
+                let mut s = v;
+                if tok == "_2" && s.starts_with(' ') {
+                    s = &s[1..];
+                }
+                let (x, n) = if tok.len() >= 2 && tok != "_2" {
+                    fixed(s, tok.len()).ok_or_else(|| err(tok, v))?
+                } else {
+                    take_digits(s, 1, 2).ok_or_else(|| err(tok, v))?
+                };
+                let range_err = |what: &str| format!("parsing time {}: {what} out of range", q(value));
+                match tok {
+                    "01" | "1" => {
+                        if !(1..=12).contains(&x) {
+                            return Err(range_err("month"));
+                        }
+                        month = x;
+                    }
+                    "02" | "2" | "_2" => {
+                        if !(1..=31).contains(&x) {
+                            return Err(range_err("day"));
+                        }
+                        day = x;
+                    }
+                    "002" => day = x,
+                    "15" => {
+                        if x > 23 {
+                            return Err(range_err("hour"));
+                        }
+                        hour = x;
+                    }
+                    "03" | "3" => {
+                        if x > 12 {
+                            return Err(range_err("hour"));
+                        }
+                        hour = x;
+                    }
+                    "04" | "4" => {
+                        if x > 59 {
+                            return Err(range_err("minute"));
+                        }
+                        min = x;
+                    }
+                    _ => {
+                        if x > 59 {
+                            return Err(range_err("second"));
+                        }
+                        sec = x;
+                        // Go accepts a fraction after seconds even when the layout has none.
+                        let after = &s[n..];
+                        if after.len() > 1 && after.starts_with(['.', ',']) && after.as_bytes()[1].is_ascii_digit() && !l.starts_with(['.', ',']) {
+                            let d = after[1..].bytes().take_while(u8::is_ascii_digit).count();
+                            nanos = frac_nanos(&after[1..1 + d]);
+                            v = &after[1 + d..];
+                            continue;
+                        }
+                    }
+                }
+                v = &s[n..];
+            }
+            "Jan" | "January" | "Mon" | "Monday" => {
+                let names: Vec<String> = if tok.starts_with('J') {
+                    MONTHS.iter().map(|m| if tok == "Jan" { m[..3].to_string() } else { m.to_string() }).collect()
+                } else {
+                    DAYS.iter().map(|d| if tok == "Mon" { d[..3].to_string() } else { d.to_string() }).collect()
+                };
+                let found = names
+                    .iter()
+                    .position(|n| v.len() >= n.len() && v[..n.len()].eq_ignore_ascii_case(n))
+                    .ok_or_else(|| err(tok, v))?;
+                if tok.starts_with('J') {
+                    month = found as u32 + 1;
+                }
+                v = &v[names[found].len()..];
+            }
+            "PM" | "pm" => {
+                let p = v.get(..2).ok_or_else(|| err(tok, v))?;
+                pm = Some(match p.to_ascii_uppercase().as_str() {
+                    "PM" => true,
+                    "AM" => false,
+                    _ => return Err(err(tok, v)),
+                });
+                v = &v[2..];
+            }
+            "MST" => {
+                let n = v.bytes().take_while(u8::is_ascii_uppercase).count();
+                if n < 3 && !v.starts_with("UTC") {
+                    return Err(err(tok, v));
+                }
+                abbrev = Some(v[..n].to_string());
+                v = &v[n..];
+            }
+            z if z.starts_with('Z') || z.starts_with('-') => {
+                if z.starts_with('Z') && v.starts_with('Z') {
+                    offset = Some(0);
+                    v = &v[1..];
+                    continue;
+                }
+                let colon = z.contains(':');
+                let want_min = z.len() > 3;
+                let sign = match v.as_bytes().first() {
+                    Some(b'+') => 1,
+                    Some(b'-') => -1,
+                    _ => return Err(err(tok, v)),
+                };
+                let mut s = &v[1..];
+                let (h, _) = fixed(s, 2).ok_or_else(|| err(tok, v))?;
+                s = &s[2..];
+                let mut m = 0;
+                if want_min {
+                    if colon {
+                        s = s.strip_prefix(':').ok_or_else(|| err(tok, v))?;
+                    }
+                    let (mm, _) = fixed(s, 2).ok_or_else(|| err(tok, v))?;
+                    m = mm;
+                    s = &s[2..];
+                }
+                offset = Some(sign * (h as i32 * 3600 + m as i32 * 60));
+                v = s;
+            }
+            frac => {
+                let d = frac.len() - 1;
+                if !v.starts_with(&frac[..1]) {
+                    if frac.as_bytes()[1] == b'9' {
+                        continue;
+                    }
+                    return Err(err(frac, v));
+                }
+                let n = v[1..].bytes().take_while(u8::is_ascii_digit).count();
+                if frac.as_bytes()[1] == b'0' && n != d {
+                    return Err(err(frac, v));
+                }
+                nanos = frac_nanos(&v[1..1 + n]);
+                v = &v[1 + n..];
+            }
+        }
+    }
+    if !v.starts_with(l) {
+        return Err(err(l, v));
+    }
+    v = &v[l.len()..];
+    if !v.is_empty() {
+        return Err(format!("parsing time {}: extra text: {}", q(value), q(v)));
+    }
+    if let Some(p) = pm {
+        if p && hour < 12 {
+            hour += 12;
+        } else if !p && hour == 12 {
+            hour = 0;
+        }
+    }
+    let date = NaiveDate::from_ymd_opt(year, month, day)
+        .ok_or_else(|| format!("parsing time {}: day out of range", q(value)))?;
+    let naive: NaiveDateTime = date
+        .and_hms_nano_opt(hour, min, sec, nanos)
+        .ok_or_else(|| format!("parsing time {}: hour out of range", q(value)))?;
+    let local = local_zone();
+    match offset {
+        Some(off) => {
+            let fixed = FixedOffset::east_opt(off).ok_or("bad offset")?;
+            let dt = fixed.from_local_datetime(&naive).single().ok_or("bad time")?;
+            let mut t = in_zone(dt.with_timezone(&Utc), &local);
+            if t.dt.offset().local_minus_utc() != off {
+                t = GoTime { dt, abbrev: String::new(), monotonic: false };
+            }
+            Ok(t)
+        }
+        None => {
+            if let Some(a) = abbrev {
+                if a == "UTC" || a == "GMT" {
+                    let dt = Utc.from_utc_datetime(&naive);
+                    let mut t = in_zone(dt, &Zone::Utc);
+                    t.abbrev = a;
+                    return Ok(t);
+                }
+            }
+            let utc = match &local {
+                Zone::Utc => Utc.from_utc_datetime(&naive),
+                Zone::Named(tz) => tz
+                    .from_local_datetime(&naive)
+                    .earliest()
+                    .map(|d| d.with_timezone(&Utc))
+                    .unwrap_or_else(|| Utc.from_utc_datetime(&naive)),
+            };
+            Ok(in_zone(utc, &local))
+        }
+    }
+}
+
+fn frac_nanos(digits: &str) -> u32 {
+    let mut d = digits.chars().take(9).collect::<String>();
+    while d.len() < 9 {
+        d.push('0');
+    }
+    d.parse().unwrap_or(0)
+}
+
+/// `time.ParseDuration`, in nanoseconds, or Go's error text.
+fn parse_duration(s: &str) -> Result<i64, String> {
+    let bad = || format!("time: invalid duration {}", crate::fmt::quote(s));
+    let (neg, mut rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if rest == "0" {
+        return Ok(0);
+    }
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total: f64 = 0.0;
+    let mut exact: i128 = 0;
+    while !rest.is_empty() {
+        let n = rest.bytes().take_while(|c| c.is_ascii_digit() || *c == b'.').count();
+        if n == 0 {
+            return Err(bad());
+        }
+        let num = &rest[..n];
+        if num == "." || num.matches('.').count() > 1 {
+            return Err(bad());
+        }
+        rest = &rest[n..];
+        let u = rest.bytes().take_while(|c| !(c.is_ascii_digit() || *c == b'.')).count();
+        let unit = &rest[..u];
+        rest = &rest[u..];
+        let scale: i128 = match unit {
+            "ns" => 1,
+            "us" | "µs" | "μs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            "" => return Err(format!("time: missing unit in duration {}", crate::fmt::quote(s))),
+            other => {
+                return Err(format!(
+                    "time: unknown unit {} in duration {}",
+                    crate::fmt::quote(other),
+                    crate::fmt::quote(s)
+                ))
+            }
+        };
+        let (int_part, frac_part) = num.split_once('.').unwrap_or((num, ""));
+        let ip: i128 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| bad())? };
+        exact += ip * scale;
+        if !frac_part.is_empty() {
+            let f: f64 = format!("0.{frac_part}").parse().unwrap_or(0.0);
+            total += f * scale as f64;
+        }
+        if exact > i128::from(i64::MAX) {
+            return Err(bad());
+        }
+    }
+    let v = exact + total as i128;
+    if v > i128::from(i64::MAX) {
+        return Err(bad());
+    }
+    Ok(if neg { -(v as i64) } else { v as i64 })
+}
+
+/// `time.Duration.String()`.
+fn format_duration(d: i64) -> String {
+    if d == 0 {
+        return "0s".into();
+    }
+    let neg = d < 0;
+    let u = d.unsigned_abs();
+    let mut out = String::new();
+    if u < 1_000_000_000 {
+        let (unit, div) = if u < 1_000 {
+            ("ns", 1)
+        } else if u < 1_000_000 {
+            ("µs", 1_000)
+        } else {
+            ("ms", 1_000_000)
+        };
+        out.push_str(&frac_string(u, div));
+        out.push_str(unit);
+    } else {
+        let secs = u / 1_000_000_000;
+        let h = secs / 3600;
+        let m = secs / 60 % 60;
+        if h > 0 {
+            out.push_str(&format!("{h}h"));
+        }
+        if h > 0 || m > 0 {
+            out.push_str(&format!("{m}m"));
+        }
+        let s_part = u % 60_000_000_000;
+        out.push_str(&frac_string(s_part, 1_000_000_000));
+        out.push('s');
+    }
+    if neg {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn frac_string(v: u64, div: u64) -> String {
+    let whole = v / div;
+    let frac = v % div;
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let width = div.to_string().len() - 1;
+    let f = format!("{frac:0width$}");
+    format!("{whole}.{}", f.trim_end_matches('0'))
+}
+
+fn round_to_second(d: i64) -> i64 {
+    let s = 1_000_000_000i64;
+    let r = d % s;
+    if d < 0 {
+        let r = -r;
+        if r + r < s {
+            d + r
+        } else {
+            d + r - s
+        }
+    } else if r + r < s {
+        d - r
+    } else {
+        d - r + s
+    }
+}
+
+/// sprig's `durationRound`: the largest whole unit (y, mo, d, h, m, s) the
+/// duration exceeds.
+fn duration_round(d: i64) -> String {
+    let u = d.unsigned_abs();
+    let hour = 3_600_000_000_000u64;
+    let units = [
+        (hour * 24 * 365, "y"),
+        (hour * 24 * 30, "mo"),
+        (hour * 24, "d"),
+        (hour, "h"),
+        (60_000_000_000, "m"),
+        (1_000_000_000, "s"),
+    ];
+    for (size, name) in units {
+        if u > size {
+            return format!("{}{name}", u / size);
+        }
+    }
+    "0s".into()
+}
+
+/// `strconv.ParseInt(s, 10, 64)` with its error dropped: 0 on bad syntax,
+/// the clamped extreme on overflow.
+fn parse_base10_clamped(s: &str) -> i64 {
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    let mut v: i128 = 0;
+    for b in digits.bytes() {
+        v = (v * 10 + i128::from(b - b'0')).min(1i128 << 64);
+    }
+    let v = if neg { -v } else { v };
+    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
