@@ -1,0 +1,444 @@
+//! YAML text → a node tree per document, as go-yaml v2's parser builds it:
+//! scalars with their tag and "implicit" flag, mappings as key/value child
+//! lists, aliases pointing at the anchored node (anchors may be redefined;
+//! an alias sees the latest definition). Events come from `saphyr-parser`;
+//! its error texts are translated to libyaml's where they correspond.
+//!
+//! Enforces the nesting limit while reading events (so a deeply nested file
+//! fails after reading only as far as the limit) and nothing else; typing
+//! scalars and expanding aliases is [`super::decode`]'s job.
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+
+use super::{Error, ErrorKind, Limits};
+
+/// One node of a document.
+#[derive(Debug)]
+pub struct Node {
+    pub kind: NodeKind,
+}
+
+#[derive(Debug)]
+pub enum NodeKind {
+    Scalar {
+        value: String,
+        /// The long tag, "" when none.
+        tag: String,
+        /// libyaml's `plain_implicit`: a plain scalar without tag (or with `!`).
+        implicit: bool,
+    },
+    Sequence(Vec<usize>),
+    /// Children as key, value, key, value...
+    Mapping(Vec<usize>),
+    Alias {
+        name: String,
+        /// The anchored node, or `None` for an anchor never defined.
+        target: Option<usize>,
+    },
+}
+
+/// One parsed document: nodes in an arena, `root` the top node (`None` for
+/// a stream without documents).
+#[derive(Debug, Default)]
+pub struct Document {
+    pub nodes: Vec<Node>,
+    pub root: Option<usize>,
+}
+
+/// Char index → byte offset for a text walked mostly forward.
+struct Cursor<'a> {
+    text: &'a str,
+    chars: usize,
+    bytes: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(text: &'a str) -> Self {
+        Cursor {
+            text,
+            chars: 0,
+            bytes: 0,
+        }
+    }
+
+    fn byte_of(&mut self, char_idx: usize) -> usize {
+        if char_idx < self.chars {
+            self.chars = 0;
+            self.bytes = 0;
+        }
+        let mut it = self.text[self.bytes..].char_indices();
+        while self.chars < char_idx {
+            match it.next() {
+                Some((_, c)) => {
+                    self.bytes += c.len_utf8();
+                    self.chars += 1;
+                }
+                None => break,
+            }
+        }
+        self.bytes
+    }
+
+    fn char_at(&mut self, char_idx: usize) -> Option<char> {
+        let b = self.byte_of(char_idx);
+        self.text[b..].chars().next()
+    }
+
+    fn slice(&mut self, span: Span) -> &'a str {
+        let start = self.byte_of(span.start.index());
+        let end = self.byte_of(span.end.index()).max(start);
+        &self.text[start..end]
+    }
+}
+
+struct Open {
+    node: usize,
+    flow: bool,
+}
+
+/// Parse every document of `text` (or only the first when `first_only`,
+/// as go-yaml's `Unmarshal` does: later documents are never read).
+pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Document>, Error> {
+    if text.chars().any(|c| !allowed_char(c)) {
+        return Err(Error::yaml(
+            ErrorKind::Syntax,
+            None,
+            "control characters are not allowed".into(),
+        ));
+    }
+    let mut owned: Option<String> = None;
+    for _ in 0..MAX_TAB_RETRIES {
+        let current = owned.as_deref().unwrap_or(text);
+        match parse_once(current, limits, first_only) {
+            Err(Failure::TabAfterColon(char_idx)) => {
+                // libyaml takes a tab after `:` as the separating blank,
+                // saphyr does not: turn that one tab into a space and retry
+                // (positions and lines stay the same).
+                let mut fixed = String::with_capacity(current.len());
+                for (i, c) in current.chars().enumerate() {
+                    fixed.push(if i == char_idx { ' ' } else { c });
+                }
+                owned = Some(fixed);
+            }
+            Err(Failure::Error(e)) => return Err(e),
+            Ok(docs) => return Ok(docs),
+        }
+    }
+    Err(Error::yaml(
+        ErrorKind::Limit,
+        None,
+        format!("more than {MAX_TAB_RETRIES} tabs after ':' separators"),
+    ))
+}
+
+/// The characters libyaml's reader accepts (a raw DEL, C1 control or
+/// U+FFFE/U+FFFF anywhere fails the whole document).
+pub fn allowed_char(c: char) -> bool {
+    matches!(c as u32,
+        0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
+}
+
+/// How many `key:<TAB>value` separators [`parse`] repairs before giving up.
+const MAX_TAB_RETRIES: usize = 64;
+
+enum Failure {
+    TabAfterColon(usize),
+    Error(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Error(e)
+    }
+}
+
+fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Document>, Failure> {
+    let mut parser = Parser::new_from_str(text);
+    let mut cursor = Cursor::new(text);
+    let mut docs = Vec::new();
+    let mut doc = Document::default();
+    let mut stack: Vec<Open> = Vec::new();
+    // anchor id (saphyr's) → node index, per document
+    let mut anchors: std::collections::HashMap<usize, usize> = Default::default();
+    let mut flow_level = 0usize;
+    let mut block_level = 0usize;
+    loop {
+        let (event, span) = match parser.next_event() {
+            None => break,
+            Some(Ok(ev)) => ev,
+            Some(Err(e)) => {
+                if e.info() == "':' must be followed by a valid YAML whitespace" {
+                    let idx = e.marker().index();
+                    for i in [idx.wrapping_sub(1), idx, idx + 1] {
+                        if cursor.char_at(i) == Some('\t')
+                            && cursor.char_at(i.wrapping_sub(1)) == Some(':')
+                        {
+                            return Err(Failure::TabAfterColon(i));
+                        }
+                    }
+                }
+                return Err(scan_error(&e, &mut cursor).into());
+            }
+        };
+        let line = span.start.line().max(1);
+        let new_node = match event {
+            Event::StreamStart | Event::Nothing => continue,
+            Event::StreamEnd => break,
+            Event::DocumentStart(_) => {
+                doc = Document::default();
+                anchors.clear();
+                continue;
+            }
+            Event::DocumentEnd => {
+                docs.push(std::mem::take(&mut doc));
+                if first_only {
+                    break;
+                }
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some(open) = stack.pop() {
+                    if open.flow {
+                        flow_level -= 1;
+                    } else {
+                        block_level -= 1;
+                    }
+                }
+                continue;
+            }
+            Event::Alias(id) => {
+                let name = cursor
+                    .slice(span)
+                    .trim_start_matches('*')
+                    .trim()
+                    .to_string();
+                Node {
+                    kind: NodeKind::Alias {
+                        name,
+                        target: anchors.get(&id).copied(),
+                    },
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                if style == ScalarStyle::Plain
+                    && value.is_empty()
+                    && tag.is_none()
+                    && anchor == 0
+                    && at_block_mapping_key(&doc, &stack)
+                    && cursor.char_at(span.start.index()) == Some(':')
+                {
+                    // libyaml has no empty implicit keys in block mappings
+                    return Err(Error::yaml(
+                        ErrorKind::Syntax,
+                        parser_line(line),
+                        "did not find expected key".into(),
+                    )
+                    .into());
+                }
+                if style == ScalarStyle::DoubleQuoted && value.contains('/') {
+                    if let Some(bad) = slash_escape_line(cursor.slice(span), line) {
+                        return Err(Error::yaml(
+                            ErrorKind::Syntax,
+                            scanner_line(bad),
+                            "found unknown escape character".into(),
+                        )
+                        .into());
+                    }
+                }
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                let implicit = match tag.as_deref() {
+                    None => style == ScalarStyle::Plain,
+                    Some(t) => t == "!",
+                };
+                let idx = doc.nodes.len();
+                if anchor > 0 {
+                    anchors.insert(anchor, idx);
+                }
+                Node {
+                    kind: NodeKind::Scalar {
+                        value: value.into_owned(),
+                        tag: tag.unwrap_or_default(),
+                        implicit,
+                    },
+                }
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                let is_seq = matches!(event, Event::SequenceStart(..));
+                let flow =
+                    flow_level > 0 || matches!(cursor.char_at(span.start.index()), Some('[' | '{'));
+                if flow {
+                    flow_level += 1;
+                } else {
+                    block_level += 1;
+                }
+                if flow_level > limits.max_depth || block_level > limits.max_depth {
+                    return Err(Error::yaml(
+                        ErrorKind::Limit,
+                        scanner_line(line),
+                        format!("exceeded max depth of {}", limits.max_depth),
+                    )
+                    .into());
+                }
+                let idx = doc.nodes.len();
+                if anchor > 0 {
+                    anchors.insert(anchor, idx);
+                }
+                let node = Node {
+                    kind: if is_seq {
+                        NodeKind::Sequence(Vec::new())
+                    } else {
+                        NodeKind::Mapping(Vec::new())
+                    },
+                };
+                attach(&mut doc, &stack, idx);
+                doc.nodes.push(node);
+                stack.push(Open { node: idx, flow });
+                continue;
+            }
+        };
+        let idx = doc.nodes.len();
+        attach(&mut doc, &stack, idx);
+        doc.nodes.push(new_node);
+    }
+    Ok(docs)
+}
+
+/// Whether the next node is a key of the innermost (block) mapping.
+fn at_block_mapping_key(doc: &Document, stack: &[Open]) -> bool {
+    match stack.last() {
+        Some(open) if !open.flow => {
+            matches!(&doc.nodes[open.node].kind, NodeKind::Mapping(c) if c.len() % 2 == 0)
+        }
+        _ => false,
+    }
+}
+
+/// go-yaml knows no `\/` escape: the line of the first one in a
+/// double-quoted scalar's source, if any.
+fn slash_escape_line(source: &str, start_line: usize) -> Option<usize> {
+    let mut line = start_line;
+    let mut chars = source.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '\\' => match chars.next() {
+                Some('/') => return Some(line),
+                Some('\n') => line += 1,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    None
+}
+
+fn attach(doc: &mut Document, stack: &[Open], idx: usize) {
+    match stack.last() {
+        Some(open) => match &mut doc.nodes[open.node].kind {
+            NodeKind::Sequence(children) | NodeKind::Mapping(children) => children.push(idx),
+            _ => {}
+        },
+        None => doc.root = Some(idx),
+    }
+}
+
+/// go-yaml prints `line N: ` for scanner errors at the problem's 1-based
+/// line, except on the first line (its 0-based line is 0 there).
+fn scanner_line(line: usize) -> Option<usize> {
+    (line > 1).then_some(line)
+}
+
+/// The line libyaml reports for a problem found at the end of the input.
+fn eof_line(text: &str) -> Option<usize> {
+    let zero_based = text.matches('\n').count();
+    (zero_based > 0).then_some(zero_based + 1)
+}
+
+/// Parser (not scanner) errors: go-yaml prints the 0-based line.
+fn parser_line(line: usize) -> Option<usize> {
+    (line > 1).then(|| line - 1)
+}
+
+/// Translate saphyr's error into the message and line go-yaml v2 shows.
+fn scan_error(e: &ScanError, cursor: &mut Cursor<'_>) -> Error {
+    let info = e.info();
+    let line = e.marker().line();
+    let (msg, shown) = match info {
+        "mapping values are not allowed in this context" => (info.to_string(), scanner_line(line)),
+        "while parsing a block mapping, did not find expected key" => {
+            ("did not find expected key".to_string(), parser_line(line))
+        }
+        "simple key expect ':'" => (
+            "could not find expected ':'".to_string(),
+            scanner_line(line),
+        ),
+        "while parsing a flow sequence, expected ',' or ']'" => (
+            "did not find expected ',' or ']'".to_string(),
+            parser_line(line),
+        ),
+        "while parsing a flow mapping, did not find expected ',' or '}'" => (
+            "did not find expected ',' or '}'".to_string(),
+            parser_line(line),
+        ),
+        "while parsing a block collection, did not find expected '-' indicator" => (
+            "did not find expected '-' indicator".to_string(),
+            parser_line(line),
+        ),
+        "while parsing a node, did not find expected node content" => (
+            "did not find expected node content".to_string(),
+            parser_line(line),
+        ),
+        "while parsing a quoted scalar, found unknown escape character" => (
+            "found unknown escape character".to_string(),
+            scanner_line(line),
+        ),
+        "while scanning a quoted scalar, found unexpected end of stream" => (
+            "found unexpected end of stream".to_string(),
+            eof_line(cursor.text),
+        ),
+        "tabs disallowed within this context (block indentation)" => (
+            "found character that cannot start any token".to_string(),
+            scanner_line(line),
+        ),
+        "misplaced bracket" => (
+            "did not find expected node content".to_string(),
+            parser_line(line),
+        ),
+        "block sequence entries are not allowed in this context" => {
+            (info.to_string(), scanner_line(line))
+        }
+        "mapping keys are not allowed in this context" => (info.to_string(), scanner_line(line)),
+        "while parsing node, found unknown anchor" => {
+            // go-yaml reports this while decoding, without a line.
+            let start = e.marker().index();
+            let mut name = String::new();
+            let mut i = start + 1;
+            while let Some(c) = cursor.char_at(i) {
+                if c.is_whitespace() || ",[]{}".contains(c) {
+                    break;
+                }
+                name.push(c);
+                i += 1;
+            }
+            return Error::yaml(
+                ErrorKind::Decode,
+                None,
+                format!("unknown anchor '{name}' referenced"),
+            );
+        }
+        _ if info.starts_with("unexpected character")
+            || info == "did not find expected next token" =>
+        {
+            (
+                "found character that cannot start any token".to_string(),
+                scanner_line(line),
+            )
+        }
+        // libyaml shows the problem without its "while scanning ..." context
+        _ => match info.strip_prefix("while ").and_then(|r| r.split_once(", ")) {
+            Some((_, problem)) => (problem.to_string(), scanner_line(line)),
+            None => (info.to_string(), scanner_line(line)),
+        },
+    };
+    Error::yaml(ErrorKind::Syntax, shown, msg)
+}
