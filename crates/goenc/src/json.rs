@@ -83,50 +83,67 @@ fn newline(out: &mut String, indent: Option<&str>, depth: usize) {
     }
 }
 
-fn write_value(out: &mut String, v: &Value, html: bool, indent: Option<&str>, depth: usize) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&number_text(n)),
-        Value::String(s) => write_string(out, s, html),
-        Value::Array(items) => {
-            if items.is_empty() {
-                out.push_str("[]");
-                return;
-            }
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                newline(out, indent, depth + 1);
-                write_value(out, item, html, indent, depth + 1);
-            }
-            newline(out, indent, depth);
-            out.push(']');
-        }
-        Value::Object(m) => {
-            if m.is_empty() {
-                out.push_str("{}");
-                return;
-            }
-            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
-            for (i, (k, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                newline(out, indent, depth + 1);
+/// encoding/json's writer, on an explicit stack (values may nest 10,000 deep).
+fn write_value(out: &mut String, root: &Value, html: bool, indent: Option<&str>, depth: usize) {
+    enum W<'a> {
+        Value(&'a Value, usize),
+        Key(&'a str),
+        /// `,` then a new line at this depth
+        Comma(usize),
+        /// a new line at this depth, then the closing bracket
+        Close(char, usize),
+    }
+    let mut work = vec![W::Value(root, depth)];
+    while let Some(w) = work.pop() {
+        match w {
+            W::Key(k) => {
                 write_string(out, k, html);
                 out.push(':');
                 if indent.is_some() {
                     out.push(' ');
                 }
-                write_value(out, item, html, indent, depth + 1);
             }
-            newline(out, indent, depth);
-            out.push('}');
+            W::Comma(d) => {
+                out.push(',');
+                newline(out, indent, d);
+            }
+            W::Close(c, d) => {
+                newline(out, indent, d);
+                out.push(c);
+            }
+            W::Value(v, d) => match v {
+                Value::Null => out.push_str("null"),
+                Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+                Value::Number(n) => out.push_str(&number_text(n)),
+                Value::String(s) => write_string(out, s, html),
+                Value::Array(items) if items.is_empty() => out.push_str("[]"),
+                Value::Object(m) if m.is_empty() => out.push_str("{}"),
+                Value::Array(items) => {
+                    out.push('[');
+                    newline(out, indent, d + 1);
+                    work.push(W::Close(']', d));
+                    for (i, item) in items.iter().enumerate().rev() {
+                        work.push(W::Value(item, d + 1));
+                        if i > 0 {
+                            work.push(W::Comma(d + 1));
+                        }
+                    }
+                }
+                Value::Object(m) => {
+                    let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                    entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                    out.push('{');
+                    newline(out, indent, d + 1);
+                    work.push(W::Close('}', d));
+                    for (i, (k, item)) in entries.into_iter().enumerate().rev() {
+                        work.push(W::Value(item, d + 1));
+                        work.push(W::Key(k));
+                        if i > 0 {
+                            work.push(W::Comma(d + 1));
+                        }
+                    }
+                }
+            },
         }
     }
 }

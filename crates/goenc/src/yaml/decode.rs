@@ -158,36 +158,184 @@ impl Decoder<'_> {
         Ok(())
     }
 
-    fn unmarshal(&mut self, n: usize) -> Result<GoValue, Error> {
-        self.count()?;
-        match &self.doc.nodes[n].kind {
-            NodeKind::Alias { .. } => self.alias(n, None).map(|v| v.unwrap_or(GoValue::Nil)),
-            NodeKind::Scalar {
-                value,
-                tag,
-                implicit,
-            } => scalar(value, tag, *implicit),
-            NodeKind::Sequence(children) => {
-                self.enter('[')?;
-                let mut out = Vec::with_capacity(children.len());
-                for &c in children {
-                    out.push(self.unmarshal(c)?);
+    /// go-yaml's recursive `d.unmarshal`, run on an explicit stack so that
+    /// 10,000 levels of nesting need no deep native stack.
+    fn unmarshal(&mut self, root: usize) -> Result<GoValue, Error> {
+        let mut maps: Vec<GoMap> = Vec::new();
+        let mut stack: Vec<Frame> = vec![Frame::Start(root)];
+        let mut incoming: Option<GoValue> = None;
+        while let Some(top) = stack.pop() {
+            match top {
+                Frame::Start(n) => {
+                    self.count()?;
+                    match &self.doc.nodes[n].kind {
+                        NodeKind::Alias { .. } => {
+                            let target = self.alias_enter(n)?;
+                            stack.push(Frame::AliasEnd);
+                            stack.push(Frame::Start(target));
+                        }
+                        NodeKind::Scalar {
+                            value,
+                            tag,
+                            implicit,
+                        } => incoming = Some(scalar(value, tag, *implicit)?),
+                        NodeKind::Sequence(_) => {
+                            self.enter('[')?;
+                            stack.push(Frame::Seq {
+                                node: n,
+                                next: 0,
+                                items: Vec::new(),
+                            });
+                        }
+                        NodeKind::Mapping(_) => {
+                            self.enter('{')?;
+                            maps.push(GoMap::default());
+                            stack.push(Frame::Map {
+                                node: n,
+                                next: 0,
+                                slot: maps.len() - 1,
+                                owned: true,
+                                phase: Phase::Fresh,
+                            });
+                        }
+                    }
                 }
-                self.depth -= 1;
-                Ok(GoValue::Seq(out))
+                Frame::AliasEnd => {
+                    self.alias_depth -= 1;
+                    self.active.pop();
+                }
+                Frame::Seq {
+                    node,
+                    next,
+                    mut items,
+                } => {
+                    if let Some(v) = incoming.take() {
+                        items.push(v);
+                    }
+                    let children = self.children(node);
+                    if next < children.len() {
+                        let child = children[next];
+                        stack.push(Frame::Seq {
+                            node,
+                            next: next + 1,
+                            items,
+                        });
+                        stack.push(Frame::Start(child));
+                    } else {
+                        self.depth -= 1;
+                        incoming = Some(GoValue::Seq(items));
+                    }
+                }
+                Frame::Map {
+                    node,
+                    next,
+                    slot,
+                    owned,
+                    phase,
+                } => {
+                    let child = |d: &Self, i: usize| d.children(node).get(i).copied();
+                    match phase {
+                        Phase::AwaitKey => {
+                            let k = incoming.take().unwrap_or(GoValue::Nil);
+                            if matches!(k, GoValue::Map(_) | GoValue::Seq(_)) {
+                                return Err(fail(format!(
+                                    "invalid map key: {}",
+                                    super::gosyntax::go_syntax(&k)
+                                )));
+                            }
+                            match child(self, next) {
+                                Some(v) => {
+                                    stack.push(Frame::Map {
+                                        node,
+                                        next: next + 1,
+                                        slot,
+                                        owned,
+                                        phase: Phase::AwaitValue(k),
+                                    });
+                                    stack.push(Frame::Start(v));
+                                }
+                                None => {
+                                    maps[slot].set(k, GoValue::Nil);
+                                    stack.push(Frame::Map {
+                                        node,
+                                        next: next + 1,
+                                        slot,
+                                        owned,
+                                        phase: Phase::Fresh,
+                                    });
+                                }
+                            }
+                            continue;
+                        }
+                        Phase::AwaitValue(k) => {
+                            let v = incoming.take().unwrap_or(GoValue::Nil);
+                            maps[slot].set(k, v);
+                        }
+                        Phase::Fresh => {}
+                    }
+                    // at a key position
+                    match child(self, next) {
+                        Some(k) if self.is_merge(k) => {
+                            stack.push(Frame::Map {
+                                node,
+                                next: next + 2,
+                                slot,
+                                owned,
+                                phase: Phase::Fresh,
+                            });
+                            if let Some(v) = child(self, next + 1) {
+                                self.merge(v, slot, &mut stack)?;
+                            }
+                        }
+                        Some(k) => {
+                            stack.push(Frame::Map {
+                                node,
+                                next: next + 1,
+                                slot,
+                                owned,
+                                phase: Phase::AwaitKey,
+                            });
+                            stack.push(Frame::Start(k));
+                        }
+                        None if owned => {
+                            self.depth -= 1;
+                            let m = maps.pop().unwrap_or_default();
+                            incoming = Some(GoValue::Map(m));
+                        }
+                        None => {}
+                    }
+                }
+                Frame::MergeSeq { node, left, slot } => {
+                    if left == 0 {
+                        continue;
+                    }
+                    let c = self.children(node)[left - 1];
+                    stack.push(Frame::MergeSeq {
+                        node,
+                        left: left - 1,
+                        slot,
+                    });
+                    match &self.doc.nodes[c].kind {
+                        NodeKind::Alias { .. } | NodeKind::Mapping(_) => {
+                            self.merge_one(c, slot, &mut stack)?
+                        }
+                        _ => return Err(want_map()),
+                    }
+                }
             }
-            NodeKind::Mapping(_) => {
-                self.enter('{')?;
-                let mut m = GoMap::default();
-                self.mapping(n, &mut m)?;
-                self.depth -= 1;
-                Ok(GoValue::Map(m))
-            }
+        }
+        Ok(incoming.unwrap_or(GoValue::Nil))
+    }
+
+    fn children(&self, n: usize) -> &[usize] {
+        match &self.doc.nodes[n].kind {
+            NodeKind::Sequence(c) | NodeKind::Mapping(c) => c,
+            _ => &[],
         }
     }
 
     /// Nesting beyond the limit: encoding/json (the next step Helm takes)
-    /// refuses it with this message; stop here before recursing further.
+    /// refuses it with this message; stop here before going deeper.
     fn enter(&mut self, open: char) -> Result<(), Error> {
         self.depth += 1;
         if self.depth > self.limits.max_depth {
@@ -199,10 +347,10 @@ impl Decoder<'_> {
         Ok(())
     }
 
-    /// Expand an alias; with `into`, the target mapping merges into that map.
-    fn alias(&mut self, n: usize, into: Option<&mut GoMap>) -> Result<Option<GoValue>, Error> {
+    /// Start expanding alias `n`: its target node.
+    fn alias_enter(&mut self, n: usize) -> Result<usize, Error> {
         let NodeKind::Alias { name, target } = &self.doc.nodes[n].kind else {
-            return Ok(None);
+            return Err(fail("internal error: not an alias"));
         };
         let Some(target) = *target else {
             return Err(fail(format!("unknown anchor '{name}' referenced")));
@@ -212,46 +360,7 @@ impl Decoder<'_> {
         }
         self.active.push(n);
         self.alias_depth += 1;
-        let out = match into {
-            Some(m) => {
-                self.count()?;
-                self.mapping(target, m)?;
-                None
-            }
-            None => Some(self.unmarshal(target)?),
-        };
-        self.alias_depth -= 1;
-        self.active.pop();
-        Ok(out)
-    }
-
-    /// Fill `out` from mapping node `n` (go-yaml's `d.mapping` into a map).
-    fn mapping(&mut self, n: usize, out: &mut GoMap) -> Result<(), Error> {
-        let NodeKind::Mapping(children) = &self.doc.nodes[n].kind else {
-            return Ok(());
-        };
-        for pair in children.chunks(2) {
-            let (k, v) = (pair[0], pair.get(1).copied());
-            if self.is_merge(k) {
-                if let Some(v) = v {
-                    self.merge(v, out)?;
-                }
-                continue;
-            }
-            let key = self.unmarshal(k)?;
-            if matches!(key, GoValue::Map(_) | GoValue::Seq(_)) {
-                return Err(fail(format!(
-                    "invalid map key: {}",
-                    super::gosyntax::go_syntax(&key)
-                )));
-            }
-            let value = match v {
-                Some(v) => self.unmarshal(v)?,
-                None => GoValue::Nil,
-            };
-            out.set(key, value);
-        }
-        Ok(())
+        Ok(target)
     }
 
     fn is_merge(&self, n: usize) -> bool {
@@ -260,12 +369,36 @@ impl Decoder<'_> {
                 if value == "<<" && (*implicit || tag == resolve::MERGE))
     }
 
-    fn merge(&mut self, n: usize, out: &mut GoMap) -> Result<(), Error> {
-        let want_map = || fail("map merge requires map or sequence of maps as the value");
+    /// go-yaml's `d.merge(n, out)`: push the frames that fill map `slot`.
+    fn merge(&mut self, n: usize, slot: usize, stack: &mut Vec<Frame>) -> Result<(), Error> {
+        match &self.doc.nodes[n].kind {
+            NodeKind::Mapping(_) | NodeKind::Alias { .. } => self.merge_one(n, slot, stack),
+            NodeKind::Sequence(children) => {
+                // go-yaml merges the list from its last map to its first
+                stack.push(Frame::MergeSeq {
+                    node: n,
+                    left: children.len(),
+                    slot,
+                });
+                Ok(())
+            }
+            NodeKind::Scalar { .. } => Err(want_map()),
+        }
+    }
+
+    /// Merge one mapping or alias of a mapping into map `slot`.
+    fn merge_one(&mut self, n: usize, slot: usize, stack: &mut Vec<Frame>) -> Result<(), Error> {
         match &self.doc.nodes[n].kind {
             NodeKind::Mapping(_) => {
                 self.count()?;
-                self.mapping(n, out)
+                stack.push(Frame::Map {
+                    node: n,
+                    next: 0,
+                    slot,
+                    owned: false,
+                    phase: Phase::Fresh,
+                });
+                Ok(())
             }
             NodeKind::Alias { target, .. } => {
                 if let Some(t) = target {
@@ -274,32 +407,64 @@ impl Decoder<'_> {
                     }
                 }
                 self.count()?;
-                self.alias(n, Some(out)).map(|_| ())
-            }
-            NodeKind::Sequence(children) => {
-                for &c in children.iter().rev() {
-                    match &self.doc.nodes[c].kind {
-                        NodeKind::Alias { target, .. } => {
-                            if let Some(t) = target {
-                                if !matches!(self.doc.nodes[*t].kind, NodeKind::Mapping(_)) {
-                                    return Err(want_map());
-                                }
-                            }
-                            self.count()?;
-                            self.alias(c, Some(out))?;
-                        }
-                        NodeKind::Mapping(_) => {
-                            self.count()?;
-                            self.mapping(c, out)?;
-                        }
-                        _ => return Err(want_map()),
-                    }
-                }
+                let target = self.alias_enter(n)?;
+                self.count()?;
+                stack.push(Frame::AliasEnd);
+                stack.push(Frame::Map {
+                    node: target,
+                    next: 0,
+                    slot,
+                    owned: false,
+                    phase: Phase::Fresh,
+                });
                 Ok(())
             }
-            NodeKind::Scalar { .. } => Err(want_map()),
+            _ => Err(want_map()),
         }
     }
+}
+
+fn want_map() -> Error {
+    fail("map merge requires map or sequence of maps as the value")
+}
+
+/// Where a [`Frame::Map`] is within its current pair.
+enum Phase {
+    /// At a key position, nothing pending.
+    Fresh,
+    /// The key at `next - 1` is being decoded.
+    AwaitKey,
+    /// The value at `next - 1` is being decoded for this key.
+    AwaitValue(GoValue),
+}
+
+/// A suspended step of [`Decoder::unmarshal`].
+enum Frame {
+    /// Decode this node (one `d.unmarshal` call).
+    Start(usize),
+    /// Leaving an alias expansion.
+    AliasEnd,
+    Seq {
+        node: usize,
+        next: usize,
+        items: Vec<GoValue>,
+    },
+    /// Filling map `slot` from mapping `node`; `next` is the child index to
+    /// look at. `owned` maps are values of their own; others are merges
+    /// into an outer map.
+    Map {
+        node: usize,
+        next: usize,
+        slot: usize,
+        owned: bool,
+        phase: Phase,
+    },
+    /// Merging a `<<: [..]` list: `left` entries remain, taken from the end.
+    MergeSeq {
+        node: usize,
+        left: usize,
+        slot: usize,
+    },
 }
 
 /// go-yaml's `d.scalar` into an `interface{}`.

@@ -12,20 +12,13 @@ use super::gosyntax::go_syntax;
 use super::{Error, ErrorKind, Target};
 use crate::gofloat;
 
-/// A value with string keys and float numbers, before json.Marshal's checks.
-enum JValue {
-    Null,
-    Bool(bool),
-    Num(f64),
-    Str(String),
-    Arr(Vec<JValue>),
-    Obj(Vec<(String, JValue)>),
-}
-
-/// Convert a decoded YAML value into Helm's JSON-shaped value.
+/// Convert a decoded YAML value into Helm's JSON-shaped value: first the
+/// key conversion (its errors come first in Go), then json.Marshal's walk in
+/// key order (its first NaN or infinity fails), as numbers become float64.
+/// Both walks use explicit stacks: values may nest 10,000 deep.
 pub fn to_json(v: GoValue) -> Result<Value, Error> {
-    let j = convert(v)?;
-    marshal(j)
+    check_keys(&v)?;
+    build(v)
 }
 
 fn key_string(k: &GoValue, v: &GoValue) -> Result<String, Error> {
@@ -58,61 +51,118 @@ fn key_string(k: &GoValue, v: &GoValue) -> Result<String, Error> {
     })
 }
 
-fn convert(v: GoValue) -> Result<JValue, Error> {
-    Ok(match v {
-        GoValue::Nil => JValue::Null,
-        GoValue::Bool(b) => JValue::Bool(b),
-        GoValue::Int(i) => JValue::Num(i as f64),
-        GoValue::Uint(u) => JValue::Num(u as f64),
-        GoValue::Float(f) => JValue::Num(f),
-        GoValue::Str(s) => JValue::Str(s),
-        GoValue::Seq(items) => {
-            JValue::Arr(items.into_iter().map(convert).collect::<Result<_, _>>()?)
-        }
-        GoValue::Map(m) => {
-            let mut out: Vec<(String, JValue)> = Vec::with_capacity(m.entries.len());
-            for (k, v) in m.entries {
-                let key = key_string(&k, &v)?;
-                out.push((key, convert(v)?));
+fn check_keys(v: &GoValue) -> Result<(), Error> {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            GoValue::Seq(items) => stack.extend(items),
+            GoValue::Map(m) => {
+                for (k, v) in &m.entries {
+                    key_string(k, v)?;
+                    stack.push(v);
+                }
             }
-            // keys that collide after conversion: the later entry wins
-            // (Go's map iteration order decides; berth takes document order)
-            out.reverse();
-            let mut seen = std::collections::HashSet::new();
-            out.retain(|(k, _)| seen.insert(k.clone()));
-            out.sort_by(|a, b| a.0.cmp(&b.0));
-            JValue::Obj(out)
+            _ => {}
         }
+    }
+    Ok(())
+}
+
+enum Open {
+    Seq(std::vec::IntoIter<GoValue>, Vec<Value>),
+    Map(
+        std::vec::IntoIter<(String, GoValue)>,
+        Map<String, Value>,
+        Option<String>,
+    ),
+}
+
+fn number(f: f64) -> Result<Value, Error> {
+    Number::from_f64(f).map(Value::Number).ok_or_else(|| {
+        Error::convert(
+            ErrorKind::Json,
+            format!("json: unsupported value: {}", gofloat::format_g(f, 64)),
+        )
     })
 }
 
-/// json.Marshal's refusal of non-finite floats (in its key-sorted walk),
-/// then the float64 tree json.Unmarshal gives back.
-fn marshal(v: JValue) -> Result<Value, Error> {
-    Ok(match v {
-        JValue::Null => Value::Null,
-        JValue::Bool(b) => Value::Bool(b),
-        JValue::Num(f) => match Number::from_f64(f) {
-            Some(n) => Value::Number(n),
-            None => {
-                return Err(Error::convert(
-                    ErrorKind::Json,
-                    format!("json: unsupported value: {}", gofloat::format_g(f, 64)),
-                ))
+fn build(root: GoValue) -> Result<Value, Error> {
+    let mut stack: Vec<Open> = Vec::new();
+    let mut next = Some(root);
+    loop {
+        let produced = match next.take() {
+            Some(GoValue::Nil) => Some(Value::Null),
+            Some(GoValue::Bool(b)) => Some(Value::Bool(b)),
+            Some(GoValue::Int(i)) => Some(number(i as f64)?),
+            Some(GoValue::Uint(u)) => Some(number(u as f64)?),
+            Some(GoValue::Float(f)) => Some(number(f)?),
+            Some(GoValue::Str(s)) => Some(Value::String(s)),
+            Some(GoValue::Seq(items)) => {
+                let n = items.len();
+                stack.push(Open::Seq(items.into_iter(), Vec::with_capacity(n)));
+                None
             }
-        },
-        JValue::Str(s) => Value::String(s),
-        JValue::Arr(items) => {
-            Value::Array(items.into_iter().map(marshal).collect::<Result<_, _>>()?)
-        }
-        JValue::Obj(entries) => {
-            let mut m = Map::with_capacity(entries.len());
-            for (k, v) in entries {
-                m.insert(k, marshal(v)?);
+            Some(GoValue::Map(m)) => {
+                let mut entries: Vec<(String, GoValue)> = Vec::with_capacity(m.entries.len());
+                for (k, v) in m.entries {
+                    let key = key_string(&k, &v)?;
+                    entries.push((key, v));
+                }
+                // keys that collide after conversion: the later entry wins
+                // (Go's map iteration order decides; berth takes document order)
+                entries.reverse();
+                let mut seen = std::collections::HashSet::new();
+                entries.retain(|(k, _)| seen.insert(k.clone()));
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                let n = entries.len();
+                stack.push(Open::Map(entries.into_iter(), Map::with_capacity(n), None));
+                None
             }
-            Value::Object(m)
+            None => None,
+        };
+        // hand the produced value to its parent, then find the next child
+        let mut produced = produced;
+        loop {
+            let Some(top) = stack.last_mut() else {
+                return Ok(produced.unwrap_or(Value::Null));
+            };
+            match top {
+                Open::Seq(rest, out) => {
+                    if let Some(v) = produced.take() {
+                        out.push(v);
+                    }
+                    match rest.next() {
+                        Some(child) => {
+                            next = Some(child);
+                            break;
+                        }
+                        None => {
+                            let done = std::mem::take(out);
+                            stack.pop();
+                            produced = Some(Value::Array(done));
+                        }
+                    }
+                }
+                Open::Map(rest, out, key) => {
+                    if let (Some(v), Some(k)) = (produced.take(), key.take()) {
+                        out.insert(k, v);
+                    }
+                    match rest.next() {
+                        Some((k, child)) => {
+                            *key = Some(k);
+                            next = Some(child);
+                            break;
+                        }
+                        None => {
+                            let done = std::mem::take(out);
+                            stack.pop();
+                            produced = Some(Value::Object(done));
+                        }
+                    }
+                }
+            }
         }
-    })
+    }
 }
 
 /// encoding/json's name for a JSON value's kind in type errors.

@@ -348,6 +348,9 @@ fn scanner_line(line: usize) -> Option<usize> {
     (line > 1).then_some(line)
 }
 
+/// The deepest `[`/`{` nesting saphyr-parser can read.
+pub const MAX_FLOW_LEVELS: usize = 255;
+
 /// The line libyaml reports for a problem found at the end of the input.
 fn eof_line(text: &str) -> Option<usize> {
     let zero_based = text.matches('\n').count();
@@ -400,6 +403,14 @@ fn scan_error(e: &ScanError, cursor: &mut Cursor<'_>) -> Error {
             "found character that cannot start any token".to_string(),
             scanner_line(line),
         ),
+        "recursion limit exceeded" => {
+            // saphyr-parser counts flow levels in a u8; go-yaml allows 10,000
+            return Error::yaml(
+                ErrorKind::Limit,
+                scanner_line(line),
+                format!("exceeded max depth of {MAX_FLOW_LEVELS} nested flow collections"),
+            );
+        }
         "misplaced bracket" => (
             "did not find expected node content".to_string(),
             parser_line(line),
