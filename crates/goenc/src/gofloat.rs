@@ -103,7 +103,7 @@ pub fn format_g(f: f64, bits: u32) -> String {
     let (digits, dp) = shortest_digits(f, bits);
     // Go: with the shortest precision, %e is chosen when exp < -4 || exp >= 6.
     let exp = if digits == "0" { 0 } else { dp - 1 };
-    if exp < -4 || exp >= 6 {
+    if !(-4..6).contains(&exp) {
         return layout_e(neg, &digits, dp, digits.len() - 1);
     }
     layout_f(neg, &digits, dp, (digits.len() as i32 - dp).max(0) as usize)

@@ -7,10 +7,11 @@
 //!
 //! Dependencies: `saphyr-parser` (YAML event parser; the scalar typing,
 //! tree building and limits are ours), `base64` (`!!binary`), `serde_json`
-//! (the value model).
+//! (the value model), `toml` (parsing for `fromToml`; the writer is ours).
 
 pub mod gofloat;
 pub mod json;
+pub mod toml;
 pub mod yaml;
 
 /// The Go type a document is decoded into; decides encoding/json's type

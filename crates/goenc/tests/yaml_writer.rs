@@ -13,7 +13,10 @@ use std::fmt::Write as _;
 use helm_oracle::oracle;
 use serde_json::Value;
 
-fn functions() -> [(&'static str, &'static str, fn(&Value) -> String); 5] {
+/// (template file prefix, Helm function, berth's equivalent)
+type Writer = (&'static str, &'static str, fn(&Value) -> String);
+
+fn functions() -> [Writer; 5] {
     [
         ("yaml", "toYaml", |v| {
             let s = goenc::yaml::to_string(v).unwrap_or_default();

@@ -8,6 +8,7 @@
 //! it template texts, data and extra functions.
 #![forbid(unsafe_code)]
 
+pub mod encoding;
 pub mod fmt;
 pub mod func;
 pub mod value;

@@ -177,7 +177,11 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                         }
                     }
                 }
-                return Err(scan_error(&e, &mut cursor).into());
+                let context = stack.last().map(|open| {
+                    let seq = matches!(doc.nodes[open.node].kind, NodeKind::Sequence(_));
+                    (open.flow, seq)
+                });
+                return Err(scan_error(&e, &mut cursor, context).into());
             }
         };
         let line = span.start.line().max(1);
@@ -363,10 +367,63 @@ fn parser_line(line: usize) -> Option<usize> {
 }
 
 /// Translate saphyr's error into the message and line go-yaml v2 shows.
-fn scan_error(e: &ScanError, cursor: &mut Cursor<'_>) -> Error {
+/// The innermost `[` or `{` still open before char `upto` (quoted text
+/// skipped), for errors raised before the parser reported the collection.
+fn innermost_flow(cursor: &mut Cursor<'_>, upto: usize) -> Option<(bool, bool)> {
+    let end = cursor.byte_of(upto);
+    let text = &cursor.text[..end];
+    let mut open: Vec<char> = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q == '"' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '[' | '{' => open.push(c),
+                ']' | '}' => {
+                    open.pop();
+                }
+                _ => {}
+            },
+        }
+    }
+    open.last().map(|&c| (true, c == '['))
+}
+
+/// `context` is the innermost open collection: (flow?, sequence?).
+fn scan_error(e: &ScanError, cursor: &mut Cursor<'_>, context: Option<(bool, bool)>) -> Error {
     let info = e.info();
     let line = e.marker().line();
     let (msg, shown) = match info {
+        // libyaml's parser sees a second scalar where it wanted a separator
+        "invalid trailing content after double-quoted scalar" => {
+            match context.or_else(|| innermost_flow(cursor, e.marker().index())) {
+                Some((true, true)) => (
+                    "did not find expected ',' or ']'".to_string(),
+                    parser_line(line),
+                ),
+                Some((true, false)) => (
+                    "did not find expected ',' or '}'".to_string(),
+                    parser_line(line),
+                ),
+                Some((false, _)) => ("did not find expected key".to_string(), parser_line(line)),
+                None => (info.to_string(), scanner_line(line)),
+            }
+        }
+        "while parsing a quoted scalar, did not find expected hexadecimal number" => (
+            // libyaml's spelling
+            "did not find expected hexdecimal number".to_string(),
+            scanner_line(line),
+        ),
         "mapping values are not allowed in this context" => (info.to_string(), scanner_line(line)),
         "while parsing a block mapping, did not find expected key" => {
             ("did not find expected key".to_string(), parser_line(line))
