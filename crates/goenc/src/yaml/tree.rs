@@ -99,6 +99,13 @@ struct Open {
 /// Parse every document of `text` (or only the first when `first_only`,
 /// as go-yaml's `Unmarshal` does: later documents are never read).
 pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Document>, Error> {
+    if let Some(line) = unknown_directive(text) {
+        return Err(Error::yaml(
+            ErrorKind::Syntax,
+            scanner_line(line),
+            "found unknown directive name".into(),
+        ));
+    }
     if text.chars().any(|c| !allowed_char(c)) {
         return Err(Error::yaml(
             ErrorKind::Syntax,
@@ -120,6 +127,20 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
                 }
                 owned = Some(fixed);
             }
+            Err(Failure::UnindentedQuoted(first, last)) => {
+                // libyaml does not check the indentation of a quoted
+                // scalar's continuation lines; saphyr does. Leading blanks
+                // of a continuation line are folded away, so indenting the
+                // line changes nothing but positions after it.
+                let mut fixed = String::with_capacity(current.len() + REINDENT.len());
+                for (i, l) in current.split_inclusive('\n').enumerate() {
+                    if (first..=last).contains(&(i + 1)) {
+                        fixed.push_str(REINDENT);
+                    }
+                    fixed.push_str(l);
+                }
+                owned = Some(fixed);
+            }
             Err(Failure::Error(e)) => return Err(e),
             Ok(docs) => return Ok(docs),
         }
@@ -127,8 +148,25 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
     Err(Error::yaml(
         ErrorKind::Limit,
         None,
-        format!("more than {MAX_TAB_RETRIES} tabs after ':' separators"),
+        format!("more than {MAX_TAB_RETRIES} separators to repair (tabs after ':', unindented quoted lines)"),
     ))
+}
+
+/// libyaml knows only `%YAML` and `%TAG` (saphyr skips other directives):
+/// the 1-based line of an unknown one before the first document.
+fn unknown_directive(text: &str) -> Option<usize> {
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start_matches('\u{feff}');
+        if let Some(rest) = t.strip_prefix('%') {
+            let name: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+            if name != "YAML" && name != "TAG" {
+                return Some(i + 1);
+            }
+        } else if !(t.trim().is_empty() || t.starts_with('#')) {
+            return None;
+        }
+    }
+    None
 }
 
 /// The characters libyaml's reader accepts (a raw DEL, C1 control or
@@ -138,11 +176,17 @@ pub fn allowed_char(c: char) -> bool {
         0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
 }
 
+/// What [`parse`] puts before a quoted scalar's unindented continuation line.
+const REINDENT: &str = "                                                                ";
+
 /// How many `key:<TAB>value` separators [`parse`] repairs before giving up.
 const MAX_TAB_RETRIES: usize = 64;
 
 enum Failure {
     TabAfterColon(usize),
+    /// A quoted scalar whose continuation lines (1-based, first..=last)
+    /// are at too small an indent.
+    UnindentedQuoted(usize, usize),
     Error(Error),
 }
 
@@ -167,6 +211,21 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
             None => break,
             Some(Ok(ev)) => ev,
             Some(Err(e)) => {
+                if first_only
+                    && stack.iter().all(|open| !open.flow)
+                    && doc.root.is_some()
+                    && e.info() == "invalid content after document end marker"
+                {
+                    // go-yaml stops at the end of the first document
+                    docs.push(std::mem::take(&mut doc));
+                    return Ok(docs);
+                }
+                if e.info() == "invalid indentation in quoted scalar" {
+                    if let Some(close_line) = closing_quote_line(&mut cursor, e.marker().index()) {
+                        let start = e.marker().line();
+                        return Err(Failure::UnindentedQuoted(start + 1, close_line));
+                    }
+                }
                 if e.info() == "':' must be followed by a valid YAML whitespace" {
                     let idx = e.marker().index();
                     for i in [idx.wrapping_sub(1), idx, idx + 1] {
@@ -228,16 +287,28 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                     && value.is_empty()
                     && tag.is_none()
                     && anchor == 0
-                    && at_block_mapping_key(&doc, &stack)
                     && cursor.char_at(span.start.index()) == Some(':')
                 {
-                    // libyaml has no empty implicit keys in block mappings
-                    return Err(Error::yaml(
-                        ErrorKind::Syntax,
-                        parser_line(line),
-                        "did not find expected key".into(),
-                    )
-                    .into());
+                    // libyaml has no empty implicit keys
+                    match at_mapping_key(&doc, &stack) {
+                        Some(false) => {
+                            return Err(Error::yaml(
+                                ErrorKind::Syntax,
+                                parser_line(line),
+                                "did not find expected key".into(),
+                            )
+                            .into())
+                        }
+                        Some(true) => {
+                            return Err(Error::yaml(
+                                ErrorKind::Syntax,
+                                parser_line(line),
+                                "did not find expected node content".into(),
+                            )
+                            .into())
+                        }
+                        None => {}
+                    }
                 }
                 if style == ScalarStyle::DoubleQuoted && value.contains('/') {
                     if let Some(bad) = slash_escape_line(cursor.slice(span), line) {
@@ -307,14 +378,12 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
     Ok(docs)
 }
 
-/// Whether the next node is a key of the innermost (block) mapping.
-fn at_block_mapping_key(doc: &Document, stack: &[Open]) -> bool {
-    match stack.last() {
-        Some(open) if !open.flow => {
-            matches!(&doc.nodes[open.node].kind, NodeKind::Mapping(c) if c.len() % 2 == 0)
-        }
-        _ => false,
-    }
+/// When the next node is a key of the innermost mapping: whether that
+/// mapping is a flow one.
+fn at_mapping_key(doc: &Document, stack: &[Open]) -> Option<bool> {
+    let open = stack.last()?;
+    matches!(&doc.nodes[open.node].kind, NodeKind::Mapping(c) if c.len() % 2 == 0)
+        .then_some(open.flow)
 }
 
 /// go-yaml knows no `\/` escape: the line of the first one in a
@@ -367,6 +436,36 @@ fn parser_line(line: usize) -> Option<usize> {
 }
 
 /// Translate saphyr's error into the message and line go-yaml v2 shows.
+/// The 1-based line of the quote closing the scalar that opens at char
+/// `from`, if it closes at all.
+fn closing_quote_line(cursor: &mut Cursor<'_>, from: usize) -> Option<usize> {
+    let quote = cursor.char_at(from).filter(|c| matches!(c, '"' | '\''))?;
+    let start = cursor.byte_of(from + 1);
+    let before = &cursor.text[..start];
+    let mut line = before.matches('\n').count() + 1;
+    let mut chars = cursor.text[start..].chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '\\' if quote == '"' => {
+                if chars.next() == Some('\n') {
+                    line += 1;
+                }
+            }
+            '\'' if quote == '\'' => {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                } else {
+                    return Some(line);
+                }
+            }
+            '"' if quote == '"' => return Some(line),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The innermost `[` or `{` still open before char `upto` (quoted text
 /// skipped), for errors raised before the parser reported the collection.
 fn innermost_flow(cursor: &mut Cursor<'_>, upto: usize) -> Option<(bool, bool)> {
@@ -419,6 +518,50 @@ fn scan_error(e: &ScanError, cursor: &mut Cursor<'_>, context: Option<(bool, boo
                 None => (info.to_string(), scanner_line(line)),
             }
         }
+        "illegal placement of ':' indicator" => {
+            match context.or_else(|| innermost_flow(cursor, e.marker().index())) {
+                Some((true, true)) => (
+                    "did not find expected ',' or ']'".to_string(),
+                    parser_line(line),
+                ),
+                Some((true, false)) => (
+                    "did not find expected ',' or '}'".to_string(),
+                    parser_line(line),
+                ),
+                _ => (info.to_string(), scanner_line(line)),
+            }
+        }
+        "invalid indentation" if context.is_some_and(|(flow, _)| flow) => {
+            // libyaml ignores indentation inside `[...]`/`{...}` and reads on
+            // to the end of the stream
+            let zero_based = cursor.text.matches('\n').count();
+            let msg = if context == Some((true, true)) {
+                "did not find expected ',' or ']'"
+            } else {
+                "did not find expected ',' or '}'"
+            };
+            (msg.to_string(), (zero_based > 0).then_some(zero_based))
+        }
+        "invalid indentation in quoted scalar"
+            if closing_quote_line(cursor, e.marker().index()).is_none() =>
+        {
+            (
+                "found unexpected end of stream".to_string(),
+                eof_line(cursor.text),
+            )
+        }
+        r#""-" is only valid inside a block"# => (
+            "did not find expected node content".to_string(),
+            parser_line(line),
+        ),
+        "duplicate version directive" => (
+            "found duplicate %YAML directive".to_string(),
+            parser_line(line),
+        ),
+        "while scanning a plain scalar, found a tab" => (
+            "found a tab character that violates indentation".to_string(),
+            scanner_line(line + 1),
+        ),
         "while parsing a quoted scalar, did not find expected hexadecimal number" => (
             // libyaml's spelling
             "did not find expected hexdecimal number".to_string(),
