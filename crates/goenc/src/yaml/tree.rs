@@ -447,11 +447,7 @@ fn closing_quote_line(cursor: &mut Cursor<'_>, from: usize) -> Option<usize> {
     while let Some(c) = chars.next() {
         match c {
             '\n' => line += 1,
-            '\\' if quote == '"' => {
-                if chars.next() == Some('\n') {
-                    line += 1;
-                }
-            }
+            '\\' if quote == '"' && chars.next() == Some('\n') => line += 1,
             '\'' if quote == '\'' => {
                 if chars.peek() == Some(&'\'') {
                     chars.next();
