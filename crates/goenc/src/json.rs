@@ -149,7 +149,7 @@ fn write_value(out: &mut String, root: &Value, html: bool, indent: Option<&str>,
 }
 
 /// A number as encoding/json writes a Go int or float64.
-pub fn number_text(n: &Number) -> String {
+pub(crate) fn number_text(n: &Number) -> String {
     if n.is_f64() {
         gofloat::format_json(n.as_f64().unwrap_or(0.0))
     } else {
@@ -158,7 +158,7 @@ pub fn number_text(n: &Number) -> String {
 }
 
 /// encoding/json's string escaping.
-pub fn write_string(out: &mut String, s: &str, html: bool) {
+pub(crate) fn write_string(out: &mut String, s: &str, html: bool) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     for c in s.chars() {

@@ -110,3 +110,41 @@ fn oversized_document_is_refused() {
         "error converting YAML to JSON: yaml: document of 1500 bytes exceeds the limit of 1000 bytes"
     );
 }
+
+/// A document of `n` entries: nested maps, lists, a merge and quoted text.
+fn big_document(n: usize) -> String {
+    let mut doc = String::from("base: &b {x: 1, y: [a, b]}\n");
+    for i in 0..n {
+        doc.push_str(&format!(
+            "k{i}:\n  <<: *b\n  name: \"item {i} é\"\n  list: [{i}, {i}.5, yes]\n  text: |\n    line {i}\n"
+        ));
+    }
+    doc
+}
+
+#[test]
+fn large_documents_read_in_linear_time() {
+    let measure = |n: usize| {
+        let doc = big_document(n);
+        let start = Instant::now();
+        let v = yaml::from_str(&doc).unwrap();
+        let read = start.elapsed();
+        assert_eq!(v.as_object().map(|m| m.len()), Some(n + 1));
+        let start = Instant::now();
+        let out = yaml::to_string(&v).unwrap();
+        let write = start.elapsed();
+        assert!(out.len() > doc.len() / 2);
+        println!(
+            "{n} entries ({} bytes): read {read:?}, write {write:?}",
+            doc.len()
+        );
+        read + write
+    };
+    let small = measure(2_000);
+    let large = measure(8_000);
+    // four times the input: far less than the sixteen times a quadratic step costs
+    assert!(
+        large < small * 8 + Duration::from_millis(200),
+        "2,000 entries {small:?}, 8,000 entries {large:?}"
+    );
+}

@@ -22,19 +22,29 @@ fn digit_value(c: char) -> i64 {
 
 /// go-yaml's `Less` for two string keys.
 pub fn less(a: &str, b: &str, flavor: Flavor) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        // one byte per rune: compare without decoding
+        return less_runes(a.as_bytes(), b.as_bytes(), |&c| char::from(c), flavor);
+    }
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
+    less_runes(&ar, &br, |&c| c, flavor)
+}
+
+fn less_runes<T>(ar: &[T], br: &[T], rune: impl Fn(&T) -> char, flavor: Flavor) -> bool {
+    let a = |i: usize| rune(&ar[i]);
+    let b = |i: usize| rune(&br[i]);
     let mut digits = false;
     let n = ar.len().min(br.len());
     for i in 0..n {
-        if ar[i] == br[i] {
-            digits = is_digit(ar[i]);
+        if a(i) == b(i) {
+            digits = is_digit(a(i));
             continue;
         }
-        let al = is_letter(ar[i]);
-        let bl = is_letter(br[i]);
+        let al = is_letter(a(i));
+        let bl = is_letter(b(i));
         if al && bl {
-            return ar[i] < br[i];
+            return a(i) < b(i);
         }
         if al || bl {
             return match flavor {
@@ -43,11 +53,11 @@ pub fn less(a: &str, b: &str, flavor: Flavor) -> bool {
             };
         }
         let (mut an, mut bn) = (0i64, 0i64);
-        if ar[i] == '0' || br[i] == '0' {
+        if a(i) == '0' || b(i) == '0' {
             let mut j = i;
-            while j > 0 && is_digit(ar[j - 1]) {
+            while j > 0 && is_digit(a(j - 1)) {
                 j -= 1;
-                if ar[j] != '0' {
+                if a(j) != '0' {
                     an = 1;
                     bn = 1;
                     break;
@@ -55,13 +65,13 @@ pub fn less(a: &str, b: &str, flavor: Flavor) -> bool {
             }
         }
         let mut ai = i;
-        while ai < ar.len() && is_digit(ar[ai]) {
-            an = an.wrapping_mul(10).wrapping_add(digit_value(ar[ai]));
+        while ai < ar.len() && is_digit(a(ai)) {
+            an = an.wrapping_mul(10).wrapping_add(digit_value(a(ai)));
             ai += 1;
         }
         let mut bi = i;
-        while bi < br.len() && is_digit(br[bi]) {
-            bn = bn.wrapping_mul(10).wrapping_add(digit_value(br[bi]));
+        while bi < br.len() && is_digit(b(bi)) {
+            bn = bn.wrapping_mul(10).wrapping_add(digit_value(b(bi)));
             bi += 1;
         }
         if an != bn {
@@ -70,7 +80,7 @@ pub fn less(a: &str, b: &str, flavor: Flavor) -> bool {
         if ai != bi {
             return ai < bi;
         }
-        return ar[i] < br[i];
+        return a(i) < b(i);
     }
     ar.len() < br.len()
 }

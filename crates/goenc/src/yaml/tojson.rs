@@ -58,7 +58,12 @@ fn check_keys(v: &GoValue) -> Result<(), Error> {
             GoValue::Seq(items) => stack.extend(items),
             GoValue::Map(m) => {
                 for (k, v) in &m.entries {
-                    key_string(k, v)?;
+                    if matches!(
+                        k,
+                        GoValue::Nil | GoValue::Uint(_) | GoValue::Seq(_) | GoValue::Map(_)
+                    ) {
+                        key_string(k, v)?;
+                    }
                     stack.push(v);
                 }
             }
@@ -105,15 +110,23 @@ fn build(root: GoValue) -> Result<Value, Error> {
             Some(GoValue::Map(m)) => {
                 let mut entries: Vec<(String, GoValue)> = Vec::with_capacity(m.entries.len());
                 for (k, v) in m.entries {
-                    let key = key_string(&k, &v)?;
+                    let key = match k {
+                        GoValue::Str(s) => s,
+                        k => key_string(&k, &v)?,
+                    };
                     entries.push((key, v));
                 }
                 // keys that collide after conversion: the later entry wins
                 // (Go's map iteration order decides; berth takes document order)
-                entries.reverse();
-                let mut seen = std::collections::HashSet::new();
-                entries.retain(|(k, _)| seen.insert(k.clone()));
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut deduped: Vec<(String, GoValue)> = Vec::with_capacity(entries.len());
+                for e in entries {
+                    match deduped.last_mut() {
+                        Some(last) if last.0 == e.0 => *last = e,
+                        _ => deduped.push(e),
+                    }
+                }
+                let entries = deduped;
                 let n = entries.len();
                 stack.push(Open::Map(entries.into_iter(), Map::with_capacity(n), None));
                 None

@@ -62,9 +62,15 @@ impl<'a> Cursor<'a> {
     }
 
     fn byte_of(&mut self, char_idx: usize) -> usize {
-        if char_idx < self.chars {
-            self.chars = 0;
-            self.bytes = 0;
+        // walk back from where we are (events rarely go backwards)
+        while char_idx < self.chars {
+            match self.text[..self.bytes].chars().next_back() {
+                Some(c) => {
+                    self.bytes -= c.len_utf8();
+                    self.chars -= 1;
+                }
+                None => break,
+            }
         }
         let mut it = self.text[self.bytes..].char_indices();
         while self.chars < char_idx {
