@@ -29,32 +29,41 @@ fn inner(v: &GoValue) -> String {
             format!("[]interface {{}}{{{}}}", parts.join(", "))
         }
         GoValue::Map(m) => {
-            let mut parts: Vec<(u8, String, String)> = m
-                .entries
-                .iter()
-                .map(|(k, v)| (rank(k), inner(k), inner(v)))
-                .collect();
-            parts.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-            let parts: Vec<String> = parts
+            let mut entries: Vec<&(GoValue, GoValue)> = m.entries.iter().collect();
+            entries.sort_by(|a, b| key_order(&a.0, &b.0));
+            let parts: Vec<String> = entries
                 .into_iter()
-                .map(|(_, k, v)| format!("{k}:{v}"))
+                .map(|(k, v)| format!("{}:{}", inner(k), inner(v)))
                 .collect();
             format!("map[interface {{}}]interface {{}}{{{}}}", parts.join(", "))
         }
     }
 }
 
-/// fmt's sorted map printing orders interface keys by type first.
-fn rank(v: &GoValue) -> u8 {
-    match v {
-        GoValue::Nil => 0,
-        GoValue::Bool(_) => 1,
-        GoValue::Int(_) => 2,
-        GoValue::Uint(_) => 3,
-        GoValue::Float(_) => 4,
-        GoValue::Str(_) => 5,
-        GoValue::Seq(_) => 6,
-        GoValue::Map(_) => 7,
+/// fmt's sorted map printing: interface keys by dynamic type first (Go
+/// orders types by their runtime descriptor's address: nil lowest, then in
+/// Helm's binary string before int; the rest of this order is a guess),
+/// then by value.
+fn key_order(a: &GoValue, b: &GoValue) -> std::cmp::Ordering {
+    fn rank(v: &GoValue) -> u8 {
+        match v {
+            GoValue::Nil => 0,
+            GoValue::Str(_) => 1,
+            GoValue::Int(_) => 2,
+            GoValue::Bool(_) => 3,
+            GoValue::Float(_) => 4,
+            GoValue::Uint(_) => 5,
+            GoValue::Seq(_) => 6,
+            GoValue::Map(_) => 7,
+        }
+    }
+    match (a, b) {
+        (GoValue::Str(x), GoValue::Str(y)) => x.cmp(y),
+        (GoValue::Int(x), GoValue::Int(y)) => x.cmp(y),
+        (GoValue::Uint(x), GoValue::Uint(y)) => x.cmp(y),
+        (GoValue::Bool(x), GoValue::Bool(y)) => x.cmp(y),
+        (GoValue::Float(x), GoValue::Float(y)) => x.total_cmp(y),
+        _ => rank(a).cmp(&rank(b)),
     }
 }
 
