@@ -19,6 +19,9 @@ use crate::Target;
 pub struct Error {
     message: String,
     offset: Option<usize>,
+    /// What Go leaves decoded when a number does not fit a float64 (the
+    /// rest of the document, that number as null).
+    partial: Option<Box<Value>>,
 }
 
 impl Error {
@@ -26,6 +29,7 @@ impl Error {
         Error {
             message,
             offset: Some(offset),
+            partial: None,
         }
     }
 
@@ -33,7 +37,14 @@ impl Error {
         Error {
             message,
             offset: None,
+            partial: None,
         }
+    }
+
+    /// The value json.Unmarshal still stored when it failed on a number out
+    /// of float64's range (Helm's `fromJson` returns it with `Error` added).
+    pub fn partial_value(&self) -> Option<&Value> {
+        self.partial.as_deref()
     }
 
     /// The byte offset of a syntax error (Go's `SyntaxError.Offset`).
@@ -205,13 +216,18 @@ pub fn from_str_into(text: &str, target: &Target) -> Result<Value, Error> {
     check_valid(text.as_bytes())?;
     let mut number_error = None;
     let value = build(text, &mut number_error);
-    let kind = match &value {
-        Value::Null => None,
-        Value::Bool(_) => Some("bool"),
-        Value::Number(_) => Some("number"),
-        Value::String(_) => Some("string"),
-        Value::Array(_) => Some("array"),
-        Value::Object(_) => Some("object"),
+    // the kind of the top-level literal (a number out of range is still one)
+    let kind = match text
+        .trim_start_matches([' ', '\t', '\r', '\n'])
+        .as_bytes()
+        .first()
+    {
+        Some(b'{') => Some("object"),
+        Some(b'[') => Some("array"),
+        Some(b'"') => Some("string"),
+        Some(b't' | b'f') => Some("bool"),
+        Some(b'n') | None => None,
+        Some(_) => Some("number"),
     };
     let mismatch = match (target, kind) {
         (Target::Map(t), Some(k)) if k != "object" => Some((k, t)),
@@ -224,29 +240,23 @@ pub fn from_str_into(text: &str, target: &Target) -> Result<Value, Error> {
         )));
     }
     match number_error {
-        Some(e) => Err(Error::other(e)),
+        Some(e) => Err(Error {
+            partial: Some(Box::new(value)),
+            ..Error::other(e)
+        }),
         None => Ok(value),
     }
 }
 
-/// Go's `quoteChar`: how the scanner names a byte in its messages.
-fn quote_char(c: u8, text: &[u8], at: usize) -> String {
+/// Go's `quoteChar`: how the scanner names a byte in its messages (a
+/// byte of a multi-byte character prints as the Latin-1 character of that
+/// byte, as Go converts the byte to a rune).
+fn quote_char(c: u8) -> String {
     match c {
         b'\'' => "'\\''".into(),
         b'"' => "'\"'".into(),
         _ => {
-            // the scanner sees a byte; a multi-byte character prints whole
-            let ch = std::str::from_utf8(&text[at..text.len().min(at + 4)])
-                .ok()
-                .or_else(|| {
-                    (1..4)
-                        .rev()
-                        .find_map(|n| std::str::from_utf8(text.get(at..at + n)?).ok())
-                })
-                .and_then(|s| s.chars().next())
-                .unwrap_or(char::from(c));
-            let ch = if (c as u32) < 0x80 { char::from(c) } else { ch };
-            let q = crate::yaml::go_quote(&ch.to_string());
+            let q = crate::yaml::go_quote(&char::from(c).to_string());
             format!("'{}'", &q[1..q.len() - 1])
         }
     }
@@ -263,13 +273,21 @@ enum Ctx {
 fn check_valid(b: &[u8]) -> Result<(), Error> {
     let err = |c: u8, at: usize, what: &str| {
         Err(Error::syntax(
-            format!("invalid character {} {what}", quote_char(c, b, at)),
+            format!("invalid character {} {what}", quote_char(c)),
             at + 1,
         ))
     };
     let eof = || {
         Err(Error::syntax(
             "unexpected end of JSON input".into(),
+            b.len(),
+        ))
+    };
+    // Go's scanner ends by feeding a space: inside a token that space is
+    // the invalid character it reports
+    let eof_in = |what: &str| {
+        Err(Error::syntax(
+            format!("invalid character ' ' {what}"),
             b.len(),
         ))
     };
@@ -325,7 +343,9 @@ fn check_valid(b: &[u8]) -> Result<(), Error> {
                             }
                             b'\\' => {
                                 i += 1;
-                                let Some(&e) = b.get(i) else { return eof() };
+                                let Some(&e) = b.get(i) else {
+                                    return eof_in("in string escape code");
+                                };
                                 match e {
                                     b'b' | b'f' | b'n' | b'r' | b't' | b'\\' | b'/' | b'"' => {
                                         i += 1
@@ -333,7 +353,11 @@ fn check_valid(b: &[u8]) -> Result<(), Error> {
                                     b'u' => {
                                         i += 1;
                                         for _ in 0..4 {
-                                            let Some(&h) = b.get(i) else { return eof() };
+                                            let Some(&h) = b.get(i) else {
+                                                return eof_in(
+                                                    "in \\u hexadecimal character escape",
+                                                );
+                                            };
                                             if !h.is_ascii_hexdigit() {
                                                 return err(
                                                     h,
@@ -356,7 +380,7 @@ fn check_valid(b: &[u8]) -> Result<(), Error> {
                     if c == b'-' {
                         i += 1;
                         match b.get(i) {
-                            None => return eof(),
+                            None => return eof_in("in numeric literal"),
                             Some(b'0'..=b'9') => {}
                             Some(&d) => return err(d, i, "in numeric literal"),
                         }
@@ -371,7 +395,7 @@ fn check_valid(b: &[u8]) -> Result<(), Error> {
                     if b.get(i) == Some(&b'.') {
                         i += 1;
                         match b.get(i) {
-                            None => return eof(),
+                            None => return eof_in("after decimal point in numeric literal"),
                             Some(b'0'..=b'9') => {}
                             Some(&d) => return err(d, i, "after decimal point in numeric literal"),
                         }
@@ -385,7 +409,7 @@ fn check_valid(b: &[u8]) -> Result<(), Error> {
                             i += 1;
                         }
                         match b.get(i) {
-                            None => return eof(),
+                            None => return eof_in("in exponent of numeric literal"),
                             Some(b'0'..=b'9') => {}
                             Some(&d) => return err(d, i, "in exponent of numeric literal"),
                         }
@@ -403,7 +427,12 @@ fn check_valid(b: &[u8]) -> Result<(), Error> {
                     let name = std::str::from_utf8(word).unwrap_or("");
                     for (k, &w) in word.iter().enumerate().skip(1) {
                         match b.get(i + k) {
-                            None => return eof(),
+                            None => {
+                                return eof_in(&format!(
+                                    "in literal {name} (expecting '{}')",
+                                    w as char
+                                ))
+                            }
                             Some(&x) if x == w => {}
                             Some(&x) => {
                                 return err(
@@ -641,7 +670,10 @@ mod tests {
             e("[1,]"),
             "invalid character ']' looking for beginning of value"
         );
-        assert_eq!(e("tru"), "unexpected end of JSON input");
+        assert_eq!(
+            e("tru"),
+            "invalid character ' ' in literal true (expecting 'e')"
+        );
         assert_eq!(
             e("trux"),
             "invalid character 'x' in literal true (expecting 'e')"

@@ -189,12 +189,23 @@ pub fn to_raw_json(v: &Value) -> Result<String, String> {
     Ok(goenc::json::to_string_raw(&marshal_tree(v)?))
 }
 
-/// Helm's `fromJson`: a map; on error the map holds the message under `Error`.
+/// Helm's `fromJson`: a map; on error the map holds the message under
+/// `Error` (next to what Go had decoded when only a number failed).
 pub fn from_json(s: &str) -> Value {
     match goenc::json::from_str_into(s, &Target::Map("map[string]interface {}")) {
         Ok(serde_json::Value::Null) => Value::empty_map(),
         Ok(tree) => from_tree(&tree),
-        Err(e) => error_map(e.to_string()),
+        Err(e) => match e.partial_value() {
+            Some(partial @ serde_json::Value::Object(_)) => {
+                let v = from_tree(partial);
+                if let Value::Map(m) = &v {
+                    m.borrow_mut()
+                        .insert("Error".into(), Value::from(e.to_string()));
+                }
+                v
+            }
+            _ => error_map(e.to_string()),
+        },
     }
 }
 
