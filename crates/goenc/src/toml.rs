@@ -312,12 +312,44 @@ fn from_toml(v: toml::Value) -> Value {
             .map(Value::Number)
             .unwrap_or(Value::Null),
         toml::Value::Boolean(b) => Value::Bool(b),
-        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Datetime(d) => Value::String(datetime_text(&d)),
         toml::Value::Array(items) => Value::Array(items.into_iter().map(from_toml).collect()),
         toml::Value::Table(t) => {
             Value::Object(t.into_iter().map(|(k, v)| (k, from_toml(v))).collect())
         }
     }
+}
+
+/// A TOML date-time as Go's `time.Time` marshals to JSON (RFC 3339 with
+/// nanoseconds, trailing zeros trimmed): BurntSushi puts local date-times,
+/// dates and times in UTC, a bare time on day 0000-01-01.
+fn datetime_text(d: &toml::value::Datetime) -> String {
+    let date = d
+        .date
+        .map(|x| format!("{:04}-{:02}-{:02}", x.year, x.month, x.day))
+        .unwrap_or_else(|| "0000-01-01".into());
+    let time = d
+        .time
+        .map(|t| {
+            let mut s = format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second);
+            if t.nanosecond > 0 {
+                let frac = format!("{:09}", t.nanosecond);
+                s.push('.');
+                s.push_str(frac.trim_end_matches('0'));
+            }
+            s
+        })
+        .unwrap_or_else(|| "00:00:00".into());
+    let zone = match d.offset {
+        None | Some(toml::value::Offset::Z) => "Z".to_string(),
+        Some(toml::value::Offset::Custom { minutes: 0 }) => "Z".to_string(),
+        Some(toml::value::Offset::Custom { minutes }) => {
+            let sign = if minutes < 0 { '-' } else { '+' };
+            let m = minutes.unsigned_abs();
+            format!("{sign}{:02}:{:02}", m / 60, m % 60)
+        }
+    };
+    format!("{date}T{time}{zone}")
 }
 
 #[cfg(test)]

@@ -119,7 +119,7 @@ fn from_functions_match_helm() {
     for (i, (name, body)) in cases.iter().enumerate() {
         for (p, f) in funcs {
             // berth's fromToml errors are the toml crate's words, not BurntSushi's
-            if *f == "fromToml" && !name.starts_with("t-") {
+            if *f == "fromToml" && (!name.starts_with("t-") || name.starts_with("t-error")) {
                 continue;
             }
             // known differences (see the report): Go's nil map / nil slice
