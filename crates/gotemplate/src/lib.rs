@@ -13,6 +13,7 @@
 
 pub mod builtins;
 pub mod exec;
+pub mod encoding;
 pub mod fmt;
 pub mod func;
 pub mod helm;
