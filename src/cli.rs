@@ -60,6 +60,8 @@ pub enum ColorChoice {
 pub enum Command {
     /// Render the releases of one or more profiles to Kubernetes YAML.
     Render(RenderArgs),
+    /// Render one Helm chart as `helm template` does.
+    Template(TemplateArgs),
     /// Check profiles, values, schemas and templates; report every problem.
     Lint(LintArgs),
     /// List the workspace's profiles.

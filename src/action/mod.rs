@@ -19,6 +19,7 @@ pub mod render;
 pub mod rollback;
 pub mod secrets;
 pub mod status;
+pub mod template;
 
 /// How a successful command ends. Errors are exit code 1 (mapped in `main`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let global = &cli.global;
     match &cli.command {
         Command::Render(args) => render::run(&ui, global, args),
+        Command::Template(args) => template::run(&ui, global, args),
         Command::Lint(args) => lint::run(&ui, global, args),
         Command::Profiles => profiles::run(&ui, global),
         Command::Diff(args) => diff::run(&ui, global, args),

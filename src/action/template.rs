@@ -116,7 +116,7 @@ fn check_kube_version(chart: &HelmChart, kube: &KubeVersion) -> anyhow::Result<(
     if constraint.is_empty() {
         return Ok(());
     }
-    match gotemplate::sprig::semver_matches(constraint, &kube.normalized) {
+    match crate::template::go::semver_matches(constraint, &kube.normalized) {
         Ok(true) => Ok(()),
         _ => bail!(
             "chart requires kubeVersion: {constraint} which is incompatible with Kubernetes {}",

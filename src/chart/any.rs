@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 
 use super::helm::HelmChart;
-use super::{Chart, ChartError};
+use super::Chart;
 
 /// The `Chart.yaml` annotation that marks a berth (handlebars) chart.
 pub const ENGINE_ANNOTATION: &str = "berth.deploy/engine";
