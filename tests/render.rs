@@ -317,6 +317,52 @@ fn user_layers_merge_before_the_chart_as_in_helm() {
     assert!(!stderr.contains("secret-default"), "{stderr}");
 }
 
+/// Decrypted values keep the types sops stored (`type:int`, `type:float`,
+/// `type:bool`, `type:str`): numbers stay numbers — integers pass an
+/// `integer` schema although berth holds every file number as a float, as Helm
+/// does — booleans stay booleans, and quoted strings stay strings.
+#[test]
+fn decrypted_values_keep_sops_types() {
+    let dir = workspace(&[
+        (
+            "profiles/p.yaml",
+            "releases:\n  - name: app\n    chart: charts/app\n    secrets: [secrets/s.yaml]\n",
+        ),
+        ("charts/app/Chart.yaml", CHART_YAML),
+        ("charts/app/values.yaml", "n: 0\nf: 0.5\nb: false\ns: x\n"),
+        (
+            "charts/app/values.schema.json",
+            r#"{"type": "object", "properties": {"n": {"type": "integer"}, "f": {"type": "number"}, "b": {"type": "boolean"}, "s": {"type": "string"}}}"#,
+        ),
+        (
+            "charts/app/templates/cm.yaml",
+            &configmap("  all: {{quote (toJson values)}}\n"),
+        ),
+    ]);
+    let (key, recipient) = age_key(dir.path(), "key.txt");
+    sops_encrypt(
+        dir.path(),
+        "secrets/s.yaml",
+        "n: 5\nf: 1.5\nb: true\ns: \"5\"\n",
+        &recipient,
+    );
+    let encrypted = std::fs::read_to_string(dir.path().join("secrets/s.yaml")).expect("read");
+    for tag in ["type:int", "type:float", "type:bool", "type:str"] {
+        assert!(encrypted.contains(tag), "sops wrote {tag}");
+    }
+    let out = berth(dir.path())
+        .env("SOPS_AGE_KEY_FILE", &key)
+        .args(["render", "-p", "p"])
+        .success();
+    let objects = docs(&out.stdout());
+    let all = find(&objects, "ConfigMap", "out")["data"]["all"]
+        .as_str()
+        .expect("string")
+        .to_string();
+    let all: Value = serde_json::from_str(&all).expect("json");
+    assert_eq!(all, json!({"n": 5, "f": 1.5, "b": true, "s": "5"}));
+}
+
 #[test]
 fn set_syntax_errors_name_the_flag() {
     let dir = workspace(&[
