@@ -697,6 +697,21 @@ const LAYERED: &[(&str, &[&str])] = &[
     ("tags: {a: x}\n", &["tags: {}\n"]),
     ("tags: {a: x}\n", &["tags: []\n"]),
     ("e: {}\n", &["e: {k: null}\n"]),
+    // lists are never cleaned of nulls, on either side
+    ("l: [1, null, {a: null}]\n", &["x: 1\n"]),
+    ("m: {l: [null, {a: null}]}\n", &["m: {k: 1}\n"]),
+    ("a: 1\n", &["l: [null, {b: null}]\n"]),
+    // `global` is an ordinary key for a chart without dependencies
+    (
+        "global: {x: 1, z: {q: 1}}\n",
+        &["global: {w: 2, z: null}\n"],
+    ),
+    // a map emptied by nulls, and maps nested in user-only keys
+    ("m: {a: 1}\n", &["m: {a: null}\n"]),
+    ("m: {a: 1}\n", &["u: {v: {w: null}}\n", "u: {v: {x: 1}}\n"]),
+    ("m: {a: {b: {c: 1}}}\n", &["m: {a: {b: {c: {d: 1}}}}\n"]),
+    ("m: {a: {b: {c: {d: 1}}}}\n", &["m: {a: {b: {c: 2}}}\n"]),
+    ("m: {a: {b: [1]}}\n", &["m: {a: {b: {c: 2}}}\n"]),
 ];
 
 #[test]

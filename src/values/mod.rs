@@ -60,6 +60,8 @@ pub enum ValuesError {
         #[source]
         source: serde_yaml_ng::Error,
     },
+    #[error("{path}: values nest deeper than {MAX_VALUES_DEPTH} maps and lists")]
+    TooDeep { path: PathBuf },
     #[error("{path}: a values file must hold a mapping at the top level")]
     NotAMap { path: PathBuf },
     #[error("cannot decrypt secrets file {path}: the render stops rather than go on with missing values")]
@@ -119,6 +121,11 @@ pub fn parse_values(text: &str, path: &Path) -> Result<Value, ValuesError> {
             source,
         })?
     };
+    if too_deep(&value) {
+        return Err(ValuesError::TooDeep {
+            path: path.to_path_buf(),
+        });
+    }
     match value {
         Value::Null => Ok(Value::Object(Map::new())),
         Value::Object(_) => Ok(file_numbers(value)),
@@ -126,6 +133,28 @@ pub fn parse_values(text: &str, path: &Path) -> Result<Value, ValuesError> {
             path: path.to_path_buf(),
         }),
     }
+}
+
+/// Most nested maps and lists a values document may have. The merges recurse
+/// once per level, so a reader that allows deeper documents is stopped here
+/// with an error rather than by the stack.
+pub const MAX_VALUES_DEPTH: usize = 256;
+
+/// Whether `value` nests deeper than [`MAX_VALUES_DEPTH`] (checked without recursion).
+fn too_deep(value: &Value) -> bool {
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth + 1 > MAX_VALUES_DEPTH {
+            return true;
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
 }
 
 /// One `--set`-family flag occurrence, in Helm's order of application.
@@ -372,5 +401,23 @@ impl Loader {
             }
         }
         Ok(Value::Object(values))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_numbers_are_floats_and_depth_is_limited() {
+        let v = parse_values("a: 1\nb: [2, {c: -3}]\nd: 1.5\ne: x\n", Path::new("v.yaml")).unwrap();
+        assert!(v["a"].is_f64() && v["b"][0].is_f64() && v["b"][1]["c"].is_f64());
+        assert_eq!(v["d"].as_f64(), Some(1.5));
+        let mut deep = Value::from(1);
+        for _ in 0..MAX_VALUES_DEPTH {
+            deep = Value::Array(vec![deep]);
+        }
+        assert!(!too_deep(&deep));
+        assert!(too_deep(&Value::Array(vec![deep])));
     }
 }
