@@ -931,3 +931,205 @@ fn file_numbers_are_float64_as_in_helm() {
     }
     assert_eq!(mine, helm);
 }
+
+// ------------------------------------------------------------ generated inputs
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+/// Random expressions over the grammar's tokens, for every kind: whatever
+/// Helm makes of them (a map or an error), berth makes the same.
+#[test]
+fn generated_expressions_agree_with_helm() {
+    let common = [
+        "a", "b", "=", "=", ",", ".", "[", "]", "[0]", "[1]", "[2]", "{", "}", "\\", "x", "1", "0",
+        "-1", "null", "true", " ",
+    ];
+    let json = [
+        "a",
+        "b",
+        "=",
+        "=",
+        ",",
+        ".",
+        "[0]",
+        "[1]",
+        "1",
+        "\"s\"",
+        "[1,2]",
+        "{\"k\":1}",
+        "null",
+        "true",
+        " ",
+        "[",
+        "]",
+        "{",
+        "}",
+        "\\",
+        "x",
+    ];
+    for (kind, tokens, count, seed) in [
+        ("set", &common, 400, 0x9E37_79B9_7F4A_7C15u64),
+        ("string", &common, 150, 0xD1B5_4A32_D192_ED03),
+        ("literal", &common, 150, 0xABCD_EF01_2345_6789),
+        ("json", &json, 300, 0x1234_5678_9ABC_DEF1),
+    ] {
+        let mut gen = Gen(seed);
+        let mut accepted = 0;
+        for _ in 0..count {
+            let len = 1 + (gen.next() % 10) as usize;
+            let expr: String = (0..len).map(|_| gen.pick(tokens)).collect();
+            if compare_strvals(kind, &[&expr]) {
+                accepted += 1;
+            }
+        }
+        assert!(
+            accepted > count / 10,
+            "{kind}: only {accepted} of {count} accepted"
+        );
+    }
+}
+
+/// Random well-formed-looking assignments (paths of keys and indexes, typed
+/// scalars, lists, empty values), several per expression, so later pairs
+/// edit what earlier ones built — maps, lists, and clashes between them.
+#[test]
+fn generated_assignments_agree_with_helm() {
+    let keys = ["a", "b", "c", "a\\.b", ""];
+    let scalars = [
+        "1", "0", "007", "-3", "x", "true", "NULL", "", "1.5", "a\\,b", "{p,q}", "{}", "{1,,2}",
+    ];
+    let json_values = [
+        "1",
+        "\"s\"",
+        "[1,{\"k\":null}]",
+        "{\"m\":{\"n\":1}}",
+        "null",
+        "",
+        "true",
+        "[]",
+    ];
+    for (kind, count, seed) in [
+        ("set", 500u32, 0x0123_4567_89AB_CDEFu64),
+        ("string", 150, 0x0F0F_0F0F_1234_4321),
+        ("json", 300, 0x7777_1111_3333_5555),
+        ("literal", 150, 0x5555_3333_1111_7777),
+    ] {
+        let mut gen = Gen(seed);
+        let mut accepted = 0;
+        for _ in 0..count {
+            let pairs = 1 + gen.next() % 4;
+            let mut expr = Vec::new();
+            for _ in 0..pairs {
+                let mut path = gen.pick(&keys[..4]).to_string();
+                for _ in 0..gen.next() % 4 {
+                    match gen.next() % 3 {
+                        0 => path.push_str(&format!("[{}]", gen.next() % 3)),
+                        _ => {
+                            path.push('.');
+                            path.push_str(gen.pick(&keys));
+                        }
+                    }
+                }
+                let value = if kind == "json" {
+                    gen.pick(&json_values)
+                } else {
+                    gen.pick(&scalars)
+                };
+                expr.push(format!("{path}={value}"));
+            }
+            let expr = expr.join(",");
+            if compare_strvals(kind, &[&expr]) {
+                accepted += 1;
+            }
+        }
+        assert!(
+            accepted > count / 4,
+            "{kind}: only {accepted} of {count} accepted"
+        );
+    }
+}
+
+/// A random values tree: maps of up to 3 keys from a small set, to `depth`,
+/// with nulls, scalars and lists among the leaves.
+fn random_tree(gen: &mut Gen, depth: u32) -> Value {
+    match gen.next() % if depth == 0 { 4 } else { 6 } {
+        0 => Value::Null,
+        1 => json!(gen.next() % 3),
+        2 => json!(["v", null]),
+        3 => json!("s"),
+        _ => {
+            let mut map = Map::new();
+            for _ in 0..1 + gen.next() % 3 {
+                let key = gen.pick(&["p", "q", "r"]).to_string();
+                map.insert(key, random_tree(gen, depth - 1));
+            }
+            Value::Object(map)
+        }
+    }
+}
+
+fn random_map(gen: &mut Gen) -> Map<String, Value> {
+    match random_tree(gen, 3) {
+        Value::Object(map) => map,
+        other => {
+            let mut map = Map::new();
+            map.insert("p".to_string(), other);
+            map
+        }
+    }
+}
+
+/// Random chart defaults and random user layers: berth's MergeMaps of the
+/// layers coalesced onto the chart equals Helm's, and berth's MergeMaps
+/// equals Helm's (multi-document values.yaml, whose documents Helm merges).
+#[test]
+fn generated_layers_agree_with_helm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut gen = Gen(0x2468_ACE0_1357_9BDF);
+    for i in 0..150 {
+        let defaults = random_map(&mut gen);
+        let layers: Vec<Map<String, Value>> = (0..1 + gen.next() % 3)
+            .map(|_| random_map(&mut gen))
+            .collect();
+        let mut user = Map::new();
+        for layer in &layers {
+            values::merge_maps(&mut user, layer.clone());
+        }
+        let yaml = serde_json::to_string(&defaults).expect("json");
+        let root = chart(dir.path(), &format!("g{i}"), &yaml, "x\n");
+        let (ours, _) = values::coalesce("g", &parse_yaml(&yaml), user.clone());
+        let helm = oracle()
+            .merge_values(&root, Value::Object(user.clone()))
+            .expect("merges");
+        let ours = Value::Object(ours);
+        let case = format!("chart {yaml} layers {layers:?}");
+        assert!(same(&ours, &helm), "{case}\nberth {ours}\nHelm  {helm}");
+
+        let docs: Vec<String> = layers
+            .iter()
+            .map(|l| serde_json::to_string(l).expect("json"))
+            .collect();
+        let root = chart(dir.path(), &format!("gd{i}"), &docs.join("\n---\n"), "x\n");
+        let (ours, _) = values::coalesce("gd", &user, Map::new());
+        let helm = oracle().merge_values(&root, json!({})).expect("merges");
+        let ours = Value::Object(ours);
+        assert!(
+            same(&ours, &helm),
+            "MergeMaps {case}\nberth {ours}\nHelm  {helm}"
+        );
+    }
+}
