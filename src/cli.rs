@@ -105,7 +105,7 @@ pub struct ProfileArgs {
 /// Command-line values, highest precedence (Helm's syntax).
 #[derive(Debug, Args, Clone, Default)]
 pub struct ValueArgs {
-    /// Set values: a.b=1,c[0].d=x (typed).
+    /// Set values: a.b=1,c[0].d=x (integers, true/false and null are typed).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
     /// Set values as strings: a.b=007.
@@ -114,7 +114,13 @@ pub struct ValueArgs {
     /// Set a value from a file's contents: a.b=path/to/file.
     #[arg(long = "set-file", value_name = "PATH=FILE")]
     pub set_file: Vec<String>,
-    /// Extra values files (below --set, above everything else).
+    /// Set JSON values: a.b={"c":[1,2]},d="x" (or one JSON object: {"a":1}).
+    #[arg(long = "set-json", value_name = "PATH=JSON")]
+    pub set_json: Vec<String>,
+    /// Set one value verbatim as a string: a.b=everything after the first =.
+    #[arg(long = "set-literal", value_name = "PATH=STRING")]
+    pub set_literal: Vec<String>,
+    /// Extra values files (above profile and release values, below --set).
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
 }

@@ -248,11 +248,119 @@ fn set_syntax_edge_cases() {
             "annotations": {"example.com/team": "data"},
             "int": 42, "neg": -7, "zero": 0, "lead": "007", "float": "1.5",
             "yes": true, "no": false, "empty": "",
+            // a null with no chart default to delete is kept, as in Helm v4
+            "nil": null,
             "list": ["a", "b", "c"], "comma": "x,y",
             "str": "42", "flag": "true",
             "tls": {"cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}
         })
     );
+}
+
+/// Issue 11's examples through the CLI: user layers merge first (a `null`
+/// in an early `-f` does not delete the chart's map for a later one),
+/// `--set l[1]=x` edits the `-f` list, `--set-json`/`--set-literal` apply in
+/// Helm's order, and a type mismatch warns once, without values.
+#[test]
+fn user_layers_merge_before_the_chart_as_in_helm() {
+    let dir = workspace(&[
+        (
+            "profiles/p.yaml",
+            "releases:\n  - name: app\n    chart: charts/app\n    set: {\"l[2]\": from-release-set}\n  - name: two\n    namespace: two\n    chart: charts/app\n",
+        ),
+        ("charts/app/Chart.yaml", CHART_YAML),
+        ("charts/app/values.yaml", "m: {a: 1, b: 2}\nl: [chart]\nt: {k: secret-default}\nn: null\nr: 2\n"),
+        ("one.yaml", "m: null\nl: [a, b, c]\nt: not-a-map\n"),
+        ("two.yaml", "m: {c: 3}\n"),
+        (
+            "charts/app/templates/cm.yaml",
+            &configmap("  all: {{quote (toJson values)}}\n  r: \"{{values.r}}\"\n"),
+        ),
+    ]);
+    let out = berth(dir.path())
+        .args([
+            "render",
+            "-p",
+            "p",
+            "-f",
+            "one.yaml",
+            "-f",
+            "two.yaml",
+            "--set",
+            "l[1]=x",
+            "--set-json",
+            r#"j={"k":[1,2]}"#,
+            "--set-literal",
+            "lit=a,b=c",
+        ])
+        .success();
+    let objects = docs(&out.stdout());
+    for object in objects.iter().filter(|o| o["kind"] == "ConfigMap") {
+        let all: Value =
+            serde_json::from_str(object["data"]["all"].as_str().expect("string")).expect("json");
+        assert_eq!(
+            all,
+            json!({"m": {"a": 1, "b": 2, "c": 3}, "l": ["a", "x", "c"], "t": "not-a-map", "r": 2,
+                   "j": {"k": [1, 2]}, "lit": "a,b=c"})
+        );
+        assert_eq!(object["data"]["r"], "2");
+    }
+    // A user scalar over a chart map at the top level is silent in Helm.
+    assert!(!out.stderr().contains("warning"), "{}", out.stderr());
+    // A user map over a chart scalar warns: once for both releases, no value.
+    let out = berth(dir.path())
+        .args(["render", "-p", "p", "--set", "m=1,r.x=1"])
+        .success();
+    let stderr = out.stderr();
+    let warning = "warning: skipped value for app.r: Not a table.";
+    assert_eq!(stderr.matches(warning).count(), 1, "{stderr}");
+    assert!(!stderr.contains("secret-default"), "{stderr}");
+}
+
+/// Decrypted values keep the types sops stored (`type:int`, `type:float`,
+/// `type:bool`, `type:str`): numbers stay numbers — integers pass an
+/// `integer` schema although berth holds every file number as a float, as Helm
+/// does — booleans stay booleans, and quoted strings stay strings.
+#[test]
+fn decrypted_values_keep_sops_types() {
+    let dir = workspace(&[
+        (
+            "profiles/p.yaml",
+            "releases:\n  - name: app\n    chart: charts/app\n    secrets: [secrets/s.yaml]\n",
+        ),
+        ("charts/app/Chart.yaml", CHART_YAML),
+        ("charts/app/values.yaml", "n: 0\nf: 0.5\nb: false\ns: x\n"),
+        (
+            "charts/app/values.schema.json",
+            r#"{"type": "object", "properties": {"n": {"type": "integer"}, "f": {"type": "number"}, "b": {"type": "boolean"}, "s": {"type": "string"}}}"#,
+        ),
+        (
+            "charts/app/templates/cm.yaml",
+            &configmap("  all: {{quote (toJson values)}}\n"),
+        ),
+    ]);
+    let (key, recipient) = age_key(dir.path(), "key.txt");
+    sops_encrypt(
+        dir.path(),
+        "secrets/s.yaml",
+        "n: 5\nf: 1.5\nb: true\ns: \"5\"\n",
+        &recipient,
+    );
+    let encrypted = std::fs::read_to_string(dir.path().join("secrets/s.yaml")).expect("read");
+    for tag in ["type:int", "type:float", "type:bool", "type:str"] {
+        assert!(encrypted.contains(tag), "sops wrote {tag}");
+    }
+    let out = berth(dir.path())
+        .env("SOPS_AGE_KEY_FILE", &key)
+        .args(["render", "-p", "p"])
+        .success();
+    let objects = docs(&out.stdout());
+    let all = find(&objects, "ConfigMap", "out")["data"]["all"]
+        .as_str()
+        .expect("string")
+        .to_string();
+    let all: Value = serde_json::from_str(&all).expect("json");
+    assert_eq!(all, json!({"n": 5, "f": 1.5, "b": true, "s": "5"}));
 }
 
 #[test]
@@ -266,10 +374,11 @@ fn set_syntax_errors_name_the_flag() {
         ("charts/app/templates/cm.yaml", &configmap("  a: x\n")),
     ]);
     for (arg, needle) in [
-        ("novalue", "has no value"),
-        ("a..b=1", "empty key"),
-        ("a[x]=1", "bad list index"),
-        ("a={x", "unterminated list"),
+        ("novalue", "at character 7: a key has no value"),
+        ("a..b=1", "a key ending in `.` has no value"),
+        ("a[x]=1", "at character 4: a list index is not an integer"),
+        ("a={x", "a list `{…` must end with `}`"),
+        ("a=1,a.b=2", "the path needs a map here"),
     ] {
         let out = berth(dir.path())
             .args(["render", "-p", "p", "--set", arg])

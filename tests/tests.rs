@@ -1,6 +1,7 @@
 //! berth's integration tests: one test binary, one module per topic. Every test
 //! runs the real `berth` binary (see `support::harness`) against real peers:
-//! sops, age, a moto KMS server and the in-process test API server.
+//! sops, age, a moto KMS server and the in-process test API server — except
+//! `values`, which checks the values library against Helm v4's own SDK.
 
 mod support;
 
@@ -13,3 +14,4 @@ mod helm_template;
 mod release;
 mod render;
 mod secrets;
+mod values;

@@ -180,7 +180,7 @@ impl<'a> Session<'a> {
                 Err(problems) => Err(problems.clone()),
                 Ok(chart) => self
                     .loader
-                    .release_values(&chart.values, &plan.sources, &self.cli)
+                    .release_values(&chart.meta.name, &chart.values, &plan.sources, &self.cli)
                     .map_err(|e| vec![describe(&e)])
                     .and_then(|values| match &chart.schema {
                         Some((path, schema)) => {

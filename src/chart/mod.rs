@@ -182,6 +182,29 @@ impl std::fmt::Debug for Chart {
     }
 }
 
+/// Floats without a fraction, within int64, as integers (handlebars prints a
+/// float `2.0` as `2.0`; charts written for it expect `2`).
+fn integral_floats_as_ints(value: Value) -> Value {
+    match value {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            // The bounds are exact powers of two, so the cast is exact.
+            Some(f) if f.fract() == 0.0 && f >= -(2f64.powi(63)) && f < 2f64.powi(63) => {
+                Value::from(f as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(integral_floats_as_ints).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, integral_floats_as_ints(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// What templates see besides `values`.
 #[derive(Debug, Clone, Serialize)]
 pub struct TemplateContext<'a> {
@@ -351,8 +374,11 @@ impl Chart {
         &self.templates
     }
 
-    /// The full template context for `values`.
+    /// The full template context for `values`. Integral floats (every number
+    /// read from a file is a float, as in Helm) are integers here, so
+    /// handlebars prints `2`, not `2.0`, as it always has.
     pub fn context(&self, values: Value, extra: &TemplateContext) -> Value {
+        let values = integral_floats_as_ints(values);
         let git = json!({
             "sha": extra.git.sha,
             "shortSha": extra.git.short_sha,

@@ -1,24 +1,35 @@
-//! Values: loading values files, decrypting secrets files (through
-//! [`crate::secrets::decrypt_values`], in memory only), Helm's `--set` syntax,
-//! the one merge function and the one precedence order, and schema validation.
+//! Values: reading values files (and decrypted secrets files, through
+//! [`crate::secrets::decrypt_values`], in memory only), Helm's `--set` family,
+//! Helm's layering, and schema validation. This module never renders
+//! templates and never puts a value into an error or a warning.
 //!
-//! Precedence, lowest first: chart `values.yaml` < profile `values` < profile
-//! `secrets` < release `values` < release `secrets` < release `set` < command
-//! line `-f` files < `--set` / `--set-string` / `--set-file`. Maps merge deeply;
-//! lists and scalars replace; `null` deletes a key. This module never renders
-//! templates and never prints a value.
+//! Layering is Helm's: every user-supplied layer is merged first, in this
+//! order (lowest first) — profile `values`, profile `secrets`, release
+//! `values`, release `secrets`, release `set`, command-line `-f` files, then
+//! `--set-json`, `--set`, `--set-string`, `--set-file`, `--set-literal` (each
+//! parsed *into* what is already there, as Helm's `MergeValues` does) — and the
+//! result is coalesced onto the chart's `values.yaml` once ([`coalesce`]).
+//!
+//! Numbers follow Helm's types: a number read from a file is a float
+//! (`is_f64`), as Go reads every YAML/JSON number as float64; integers from
+//! `--set` (and release `set:` entries) are integers, as Helm's int64.
 
+mod merge;
 mod schema;
 mod set;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+pub use merge::{coalesce, merge_maps, CoalesceWarning};
 pub use schema::{validate_schema, SchemaProblem};
-pub use set::{parse as parse_set, Assignment, Seg, SetError, SetKind};
+pub use set::{
+    parse as parse_set, parse_into as parse_set_into, parse_json_object, set_path, FileReader, Seg,
+    SetError, SetKind, SetProblem, MAX_DEPTH, MAX_INDEX, MAX_NAME_LEVEL,
+};
 
 /// Where one layer of values comes from (above the chart's `values.yaml`).
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +60,8 @@ pub enum ValuesError {
         #[source]
         source: serde_yaml_ng::Error,
     },
+    #[error("{path}: values nest deeper than {MAX_VALUES_DEPTH} maps and lists")]
+    TooDeep { path: PathBuf },
     #[error("{path}: a values file must hold a mapping at the top level")]
     NotAMap { path: PathBuf },
     #[error("cannot decrypt secrets file {path}: the render stops rather than go on with missing values")]
@@ -57,19 +70,13 @@ pub enum ValuesError {
         #[source]
         source: crate::secrets::SecretsError,
     },
-    #[error("{flag} `{key}`: {source}")]
+    /// A `--set`-family expression or a release `set:` entry; `flag` names
+    /// which one (`--set #2`, or the release's file and name).
+    #[error("{flag}: {source}")]
     Set {
         flag: String,
-        key: String,
         #[source]
         source: SetError,
-    },
-    #[error("--set-file `{key}`: cannot read {path}")]
-    SetFile {
-        key: String,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
     },
     #[error("{schema}: the schema itself is invalid: {message}")]
     BadSchema { schema: PathBuf, message: String },
@@ -80,49 +87,31 @@ pub enum ValuesError {
     },
 }
 
-/// Parse a dotted value path (`hub.db[0].url`, `a\.b`), as release `set` keys use.
+/// Parse a dotted value path (`hub.db[0].url`, `a\\.b`), as release `set` keys use.
 pub fn parse_set_path(path: &str) -> Result<Vec<Seg>, SetError> {
     set::parse_path(path)
 }
 
-/// Merge `overlay` into `base`: maps merge deeply, lists and scalars replace,
-/// `null` in the overlay deletes the key.
-pub fn merge(base: &mut Value, overlay: Value) {
-    match (base, overlay) {
-        (Value::Object(base), Value::Object(overlay)) => {
-            for (key, value) in overlay {
-                if value.is_null() {
-                    base.remove(&key);
-                    continue;
-                }
-                match base.get_mut(&key) {
-                    Some(existing) if existing.is_object() && value.is_object() => {
-                        merge(existing, value)
-                    }
-                    _ => {
-                        base.insert(key, without_nulls(value));
-                    }
-                }
-            }
-        }
-        (base, overlay) => *base = without_nulls(overlay),
-    }
-}
-
-/// Drop null-valued keys from maps (a `null` deletes, even where nothing was).
-fn without_nulls(value: Value) -> Value {
+/// Every number as a float, as Go reads the numbers of a YAML or JSON file
+/// (float64). Integers above 2^53 lose precision exactly as they do in Helm.
+pub fn file_numbers(value: Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
+        Value::Number(n) if !n.is_f64() => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or(Value::Number(n)),
+        Value::Array(items) => Value::Array(items.into_iter().map(file_numbers).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, file_numbers(v))).collect())
+        }
         other => other,
     }
 }
 
-/// Parse YAML text of a values file (empty → empty map; top level must be a map).
+/// Read one values document (a chart's `values.yaml`, a profile or release
+/// values file, a `-f` file): empty → empty map; the top level must be a map;
+/// numbers are floats ([`file_numbers`]). The one reader of values text.
 pub fn parse_values(text: &str, path: &Path) -> Result<Value, ValuesError> {
     let value: Value = if text.trim().is_empty() {
         Value::Null
@@ -132,25 +121,65 @@ pub fn parse_values(text: &str, path: &Path) -> Result<Value, ValuesError> {
             source,
         })?
     };
+    if too_deep(&value) {
+        return Err(ValuesError::TooDeep {
+            path: path.to_path_buf(),
+        });
+    }
     match value {
         Value::Null => Ok(Value::Object(Map::new())),
-        Value::Object(_) => Ok(value),
+        Value::Object(_) => Ok(file_numbers(value)),
         _ => Err(ValuesError::NotAMap {
             path: path.to_path_buf(),
         }),
     }
 }
 
-/// The command line's values: `-f` files and the `--set` overlay, resolved once.
+/// Most nested maps and lists a values document may have. The merges recurse
+/// once per level, so a reader that allows deeper documents is stopped here
+/// with an error rather than by the stack.
+pub const MAX_VALUES_DEPTH: usize = 256;
+
+/// Whether `value` nests deeper than [`MAX_VALUES_DEPTH`] (checked without recursion).
+fn too_deep(value: &Value) -> bool {
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth + 1 > MAX_VALUES_DEPTH {
+            return true;
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
+}
+
+/// One `--set`-family flag occurrence, in Helm's order of application.
+#[derive(Debug, Clone)]
+struct SetFlag {
+    /// `--set #2` and the like, for errors.
+    flag: String,
+    kind: SetKind,
+    expr: String,
+}
+
+/// The command line's values: `-f` files (read once) and the `--set` family,
+/// applied onto each release's user layers in Helm's order.
 #[derive(Debug, Clone, Default)]
 pub struct CommandLineValues {
-    files: Vec<Value>,
-    overlay: Option<Value>,
+    files: Vec<Map<String, Value>>,
+    sets: Vec<SetFlag>,
+    /// `--set-file` contents by path text, read once.
+    file_contents: HashMap<String, String>,
 }
 
 impl CommandLineValues {
-    /// Read `-f` files and parse `--set`, `--set-string`, `--set-file` (in that
-    /// order, into one overlay as Helm does). Paths are relative to the current directory.
+    /// Read `-f` files and `--set-file` files, and check every `--set`-family
+    /// expression (parsed onto the `-f` files, so syntax and type errors show
+    /// once, before any release). Paths are relative to the current directory.
     pub fn from_args(args: &crate::cli::ValueArgs) -> Result<CommandLineValues, ValuesError> {
         let mut files = Vec::new();
         for path in &args.values {
@@ -158,60 +187,101 @@ impl CommandLineValues {
                 path: path.clone(),
                 source,
             })?;
-            files.push(parse_values(&text, path)?);
+            match parse_values(&text, path)? {
+                Value::Object(map) => files.push(map),
+                _ => return Err(ValuesError::NotAMap { path: path.clone() }),
+            }
         }
-        let mut overlay = Value::Object(Map::new());
-        let mut any = false;
+        let mut sets = Vec::new();
+        // Helm's MergeValues order.
         let groups = [
+            ("--set-json", SetKind::Json, &args.set_json),
             ("--set", SetKind::Typed, &args.set),
             ("--set-string", SetKind::String, &args.set_string),
             ("--set-file", SetKind::File, &args.set_file),
+            ("--set-literal", SetKind::Literal, &args.set_literal),
         ];
-        for (flag, kind, inputs) in groups {
-            for input in inputs {
-                let assignments = set::parse(input, kind).map_err(|source| ValuesError::Set {
-                    flag: flag.to_string(),
-                    key: input.split('=').next().unwrap_or_default().to_string(),
-                    source,
-                })?;
-                for a in assignments {
-                    let value = if kind == SetKind::File {
-                        let file = PathBuf::from(a.value.as_str().unwrap_or_default());
-                        let text = std::fs::read_to_string(&file).map_err(|source| {
-                            ValuesError::SetFile {
-                                key: a.key.clone(),
-                                path: file.clone(),
-                                source,
-                            }
-                        })?;
-                        Value::String(text)
-                    } else {
-                        a.value
-                    };
-                    set::apply(&mut overlay, &a.path, value, &a.key).map_err(|source| {
-                        ValuesError::Set {
-                            flag: flag.to_string(),
-                            key: a.key.clone(),
-                            source,
-                        }
-                    })?;
-                    any = true;
-                }
+        for (name, kind, inputs) in groups {
+            for (i, expr) in inputs.iter().enumerate() {
+                let flag = if inputs.len() > 1 {
+                    format!("{name} #{}", i + 1)
+                } else {
+                    name.to_string()
+                };
+                sets.push(SetFlag {
+                    flag,
+                    kind,
+                    expr: expr.clone(),
+                });
             }
         }
-        Ok(CommandLineValues {
+        let mut cli = CommandLineValues {
             files,
-            overlay: any.then_some(overlay),
+            sets,
+            file_contents: HashMap::new(),
+        };
+        // Read --set-file files once, and check everything on the -f files.
+        let mut contents = HashMap::new();
+        let mut check = Map::new();
+        cli.apply_with(&mut check, &mut |path: &str| {
+            if let Some(text) = contents.get(path) {
+                return Ok(Value::String(String::clone(text)));
+            }
+            let text = read_set_file(path)?;
+            contents.insert(path.to_string(), text.clone());
+            Ok(Value::String(text))
+        })?;
+        cli.file_contents = contents;
+        Ok(cli)
+    }
+
+    /// Apply the `-f` files and the `--set` family onto `user` (the layers below).
+    pub fn apply(&self, user: &mut Map<String, Value>) -> Result<(), ValuesError> {
+        let contents = &self.file_contents;
+        self.apply_with(user, &mut |path: &str| match contents.get(path) {
+            Some(text) => Ok(Value::String(text.clone())),
+            None => read_set_file(path).map(Value::String),
         })
+    }
+
+    fn apply_with(
+        &self,
+        user: &mut Map<String, Value>,
+        read_file: &mut FileReader<'_>,
+    ) -> Result<(), ValuesError> {
+        for file in &self.files {
+            merge_maps(user, file.clone());
+        }
+        for set in &self.sets {
+            let fail = |source: SetError| ValuesError::Set {
+                flag: set.flag.clone(),
+                source,
+            };
+            if set.kind == SetKind::Json && set.expr.trim_start().starts_with('{') {
+                // A whole JSON object, merged as a file is (Helm's `--set-json '{…}'`).
+                merge_maps(user, parse_json_object(&set.expr).map_err(fail)?);
+                continue;
+            }
+            set::parse_into(&set.expr, set.kind, user, read_file).map_err(fail)?;
+        }
+        Ok(())
     }
 }
 
+/// A `--set-file` file's text; the error names the path (a path, not a value).
+fn read_set_file(path: &str) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read file {path}: {e}"))?;
+    String::from_utf8(bytes).map_err(|_| format!("file {path} is not UTF-8 text"))
+}
+
 /// Loads values and secrets files once per render (a file shared by several
-/// releases is read — and decrypted — once).
+/// releases is read — and decrypted — once), and prints each coalescing
+/// warning once.
 #[derive(Debug, Default)]
 pub struct Loader {
     root: PathBuf,
     files: HashMap<PathBuf, Arc<Value>>,
+    warned: HashSet<String>,
 }
 
 impl Loader {
@@ -220,6 +290,7 @@ impl Loader {
         Loader {
             root: root.to_path_buf(),
             files: HashMap::new(),
+            warned: HashSet::new(),
         }
     }
 
@@ -244,7 +315,9 @@ impl Loader {
         Ok(value)
     }
 
-    /// A SOPS secrets file, decrypted in memory. Failure stops the caller.
+    /// A SOPS secrets file, decrypted in memory, with the types sops stored
+    /// (`type:int` and `type:float` as numbers — floats, as Helm reads the
+    /// decrypted file —, `type:bool` as booleans). Failure stops the caller.
     pub fn secrets(&mut self, path: &Path) -> Result<Arc<Value>, ValuesError> {
         if let Some(v) = self.files.get(path) {
             return Ok(v.clone());
@@ -257,7 +330,7 @@ impl Loader {
             })?;
         let value = match value {
             Value::Null => Value::Object(Map::new()),
-            v @ Value::Object(_) => v,
+            v @ Value::Object(_) => file_numbers(v),
             _ => return Err(ValuesError::NotAMap { path: shown }),
         };
         let value = Arc::new(value);
@@ -265,70 +338,86 @@ impl Loader {
         Ok(value)
     }
 
-    /// The merged values of one release: `chart` (its values.yaml), then `sources`
-    /// in order, then the command line.
+    /// The user-supplied values of one release: `sources` in order, then the
+    /// command line, merged as Helm merges user values (before the chart).
+    pub fn user_values(
+        &mut self,
+        sources: &[ValueSource],
+        cli: &CommandLineValues,
+    ) -> Result<Map<String, Value>, ValuesError> {
+        let mut user = Map::new();
+        for source in sources {
+            match source {
+                ValueSource::File(path) => {
+                    if let Value::Object(layer) = &*self.file(path)? {
+                        merge_maps(&mut user, layer.clone());
+                    }
+                }
+                ValueSource::Secrets(path) => {
+                    if let Value::Object(layer) = &*self.secrets(path)? {
+                        merge_maps(&mut user, layer.clone());
+                    }
+                }
+                ValueSource::Set { origin, entries } => {
+                    for (key, value) in entries {
+                        let fail = |source: SetError| ValuesError::Set {
+                            flag: origin.clone(),
+                            source,
+                        };
+                        let path = set::parse_path(key).map_err(fail)?;
+                        set::set_path(&mut user, &path, value.clone()).map_err(|problem| {
+                            fail(SetError {
+                                pos: key.chars().count().max(1),
+                                problem,
+                                path: Some(key.clone()),
+                            })
+                        })?;
+                    }
+                }
+            }
+        }
+        cli.apply(&mut user)?;
+        Ok(user)
+    }
+
+    /// The values one release renders with: its user values ([`Loader::user_values`])
+    /// coalesced onto `chart` (the chart's `values.yaml`) as Helm does. Each
+    /// type-mismatch warning is printed to stderr once per loader.
     pub fn release_values(
         &mut self,
+        chart_name: &str,
         chart: &Value,
         sources: &[ValueSource],
         cli: &CommandLineValues,
     ) -> Result<Value, ValuesError> {
-        let mut values = chart.clone();
-        for source in sources {
-            match source {
-                ValueSource::File(path) => {
-                    let layer = self.file(path)?;
-                    merge(&mut values, (*layer).clone());
-                }
-                ValueSource::Secrets(path) => {
-                    let layer = self.secrets(path)?;
-                    merge(&mut values, (*layer).clone());
-                }
-                ValueSource::Set { origin, entries } => {
-                    let mut overlay = Value::Object(Map::new());
-                    for (key, value) in entries {
-                        let path = set::parse_path(key).map_err(|source| ValuesError::Set {
-                            flag: origin.clone(),
-                            key: key.clone(),
-                            source,
-                        })?;
-                        set::apply(&mut overlay, &path, value.clone(), key).map_err(|source| {
-                            ValuesError::Set {
-                                flag: origin.clone(),
-                                key: key.clone(),
-                                source,
-                            }
-                        })?;
-                    }
-                    merge(&mut values, overlay);
-                }
+        let user = self.user_values(sources, cli)?;
+        let empty = Map::new();
+        let defaults = chart.as_object().unwrap_or(&empty);
+        let (values, warnings) = coalesce(chart_name, defaults, user);
+        for warning in warnings {
+            let text = format!("warning: {warning}");
+            if self.warned.insert(text.clone()) {
+                eprintln!("{text}");
             }
         }
-        for file in &cli.files {
-            merge(&mut values, file.clone());
-        }
-        if let Some(overlay) = &cli.overlay {
-            merge(&mut values, overlay.clone());
-        }
-        Ok(values)
+        Ok(Value::Object(values))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
-    fn merge_deep_replace_and_delete() {
-        let mut base = json!({"a": {"b": 1, "c": [1, 2], "d": "x"}, "e": 1});
-        merge(
-            &mut base,
-            json!({"a": {"c": [3], "d": null, "f": {"g": null, "h": 2}}, "e": {"x": 1}}),
-        );
-        assert_eq!(
-            base,
-            json!({"a": {"b": 1, "c": [3], "f": {"h": 2}}, "e": {"x": 1}})
-        );
+    fn file_numbers_are_floats_and_depth_is_limited() {
+        let v = parse_values("a: 1\nb: [2, {c: -3}]\nd: 1.5\ne: x\n", Path::new("v.yaml")).unwrap();
+        assert!(v["a"].is_f64() && v["b"][0].is_f64() && v["b"][1]["c"].is_f64());
+        assert_eq!(v["d"].as_f64(), Some(1.5));
+        let mut deep = Value::from(1);
+        for _ in 0..MAX_VALUES_DEPTH {
+            deep = Value::Array(vec![deep]);
+        }
+        assert!(!too_deep(&deep));
+        assert!(too_deep(&Value::Array(vec![deep])));
     }
 }
