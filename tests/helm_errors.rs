@@ -7,46 +7,150 @@ use serde_json::json;
 use crate::support::harness::berth;
 
 /// (case, [(file, text)], values.yaml)
-fn corpus() -> Vec<(&'static str, Vec<(&'static str, &'static str)>, &'static str)> {
+fn corpus() -> Vec<(
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+)> {
     vec![
-        ("nil-pointer", vec![("templates/a.yaml", "a: {{ .Values.a.b.c }}\n")], "a: {}\n"),
-        ("nil-pointer-top", vec![("templates/a.yaml", "a: {{ .Values.missing.deeper }}\n")], ""),
-        ("required", vec![("templates/a.yaml", "a: {{ required \"x is required\" .Values.x }}\n")], ""),
-        ("fail", vec![("templates/a.yaml", "{{ fail \"boom: not supported\" }}\n")], ""),
-        ("parse-unclosed-action", vec![("templates/a.yaml", "a: {{ .Values.x\n")], ""),
-        ("parse-unknown-function", vec![("templates/a.yaml", "a: {{ nosuchfunc 1 }}\n")], ""),
-        ("parse-undefined-variable", vec![("templates/a.yaml", "a: {{ $x }}\n")], ""),
-        ("parse-missing-end", vec![("templates/a.yaml", "{{ if .Values.x }}\na: 1\n")], ""),
-        ("parse-unexpected-end", vec![("templates/a.yaml", "a: 1\n{{ end }}\n")], ""),
-        ("parse-else-outside", vec![("templates/a.yaml", "{{ else }}\n")], ""),
-        ("wrong-arg-type", vec![("templates/a.yaml", "a: {{ indent \"x\" \"y\" }}\n")], ""),
-        ("wrong-arg-count", vec![("templates/a.yaml", "a: {{ trunc 1 }}\n")], ""),
-        ("include-missing", vec![("templates/a.yaml", "a: {{ include \"nope\" . }}\n")], ""),
-        ("template-missing", vec![("templates/a.yaml", "a: {{ template \"nope\" }}\n")], ""),
-        ("yaml-output-invalid", vec![("templates/a.yaml", "a: b: c\n")], ""),
+        (
+            "nil-pointer",
+            vec![("templates/a.yaml", "a: {{ .Values.a.b.c }}\n")],
+            "a: {}\n",
+        ),
+        (
+            "nil-pointer-top",
+            vec![("templates/a.yaml", "a: {{ .Values.missing.deeper }}\n")],
+            "",
+        ),
+        (
+            "required",
+            vec![(
+                "templates/a.yaml",
+                "a: {{ required \"x is required\" .Values.x }}\n",
+            )],
+            "",
+        ),
+        (
+            "fail",
+            vec![("templates/a.yaml", "{{ fail \"boom: not supported\" }}\n")],
+            "",
+        ),
+        (
+            "parse-unclosed-action",
+            vec![("templates/a.yaml", "a: {{ .Values.x\n")],
+            "",
+        ),
+        (
+            "parse-unknown-function",
+            vec![("templates/a.yaml", "a: {{ nosuchfunc 1 }}\n")],
+            "",
+        ),
+        (
+            "parse-undefined-variable",
+            vec![("templates/a.yaml", "a: {{ $x }}\n")],
+            "",
+        ),
+        (
+            "parse-missing-end",
+            vec![("templates/a.yaml", "{{ if .Values.x }}\na: 1\n")],
+            "",
+        ),
+        (
+            "parse-unexpected-end",
+            vec![("templates/a.yaml", "a: 1\n{{ end }}\n")],
+            "",
+        ),
+        (
+            "parse-else-outside",
+            vec![("templates/a.yaml", "{{ else }}\n")],
+            "",
+        ),
+        (
+            "wrong-arg-type",
+            vec![("templates/a.yaml", "a: {{ indent \"x\" \"y\" }}\n")],
+            "",
+        ),
+        (
+            "wrong-arg-count",
+            vec![("templates/a.yaml", "a: {{ trunc 1 }}\n")],
+            "",
+        ),
+        (
+            "include-missing",
+            vec![("templates/a.yaml", "a: {{ include \"nope\" . }}\n")],
+            "",
+        ),
+        (
+            "template-missing",
+            vec![("templates/a.yaml", "a: {{ template \"nope\" }}\n")],
+            "",
+        ),
+        (
+            "yaml-output-invalid",
+            vec![("templates/a.yaml", "a: b: c\n")],
+            "",
+        ),
         (
             "error-inside-partial",
             vec![
-                ("templates/_h.tpl", "{{- define \"h.bad\" -}}\n{{ .Values.a.b }}\n{{- end -}}\n"),
+                (
+                    "templates/_h.tpl",
+                    "{{- define \"h.bad\" -}}\n{{ .Values.a.b }}\n{{- end -}}\n",
+                ),
                 ("templates/a.yaml", "a: {{ include \"h.bad\" . }}\n"),
             ],
             "",
         ),
-        ("tpl-error", vec![("templates/a.yaml", "a: {{ tpl \"{{ .Values.q.r }}\" . }}\n")], ""),
+        (
+            "tpl-error",
+            vec![("templates/a.yaml", "a: {{ tpl \"{{ .Values.q.r }}\" . }}\n")],
+            "",
+        ),
         (
             "include-recursion",
             vec![
-                ("templates/_h.tpl", "{{- define \"loop\" -}}{{ include \"loop\" . }}{{- end -}}\n"),
+                (
+                    "templates/_h.tpl",
+                    "{{- define \"loop\" -}}{{ include \"loop\" . }}{{- end -}}\n",
+                ),
                 ("templates/a.yaml", "a: {{ include \"loop\" . }}\n"),
             ],
             "",
         ),
-        ("index-out-of-range", vec![("templates/a.yaml", "a: {{ index (list 1 2) 5 }}\n")], ""),
-        ("compare-incompatible", vec![("templates/a.yaml", "a: {{ lt 1 \"a\" }}\n")], ""),
-        ("field-on-string", vec![("templates/a.yaml", "a: {{ .Values.s.x }}\n")], "s: text\n"),
-        ("range-over-string", vec![("templates/a.yaml", "{{ range .Values.s }}{{ . }}{{ end }}\n")], "s: text\n"),
-        ("div-by-zero", vec![("templates/a.yaml", "a: {{ div 1 0 }}\n")], ""),
-        ("kind-is-a-map", vec![("templates/a.yaml", "kind: {a: 1}\nmetadata:\n  name: j\n")], ""),
+        (
+            "index-out-of-range",
+            vec![("templates/a.yaml", "a: {{ index (list 1 2) 5 }}\n")],
+            "",
+        ),
+        (
+            "compare-incompatible",
+            vec![("templates/a.yaml", "a: {{ lt 1 \"a\" }}\n")],
+            "",
+        ),
+        (
+            "field-on-string",
+            vec![("templates/a.yaml", "a: {{ .Values.s.x }}\n")],
+            "s: text\n",
+        ),
+        (
+            "range-over-string",
+            vec![(
+                "templates/a.yaml",
+                "{{ range .Values.s }}{{ . }}{{ end }}\n",
+            )],
+            "s: text\n",
+        ),
+        (
+            "div-by-zero",
+            vec![("templates/a.yaml", "a: {{ div 1 0 }}\n")],
+            "",
+        ),
+        (
+            "kind-is-a-map",
+            vec![("templates/a.yaml", "kind: {a: 1}\nmetadata:\n  name: j\n")],
+            "",
+        ),
     ]
 }
 

@@ -329,10 +329,13 @@ fn decrypted_values_keep_sops_types() {
             "releases:\n  - name: app\n    chart: charts/app\n    secrets: [secrets/s.yaml]\n",
         ),
         ("charts/app/Chart.yaml", CHART_YAML),
-        ("charts/app/values.yaml", "n: 0\nf: 0.5\nb: false\ns: x\n"),
+        (
+            "charts/app/values.yaml",
+            "count: 0\nf: 0.5\nb: false\ns: x\n",
+        ),
         (
             "charts/app/values.schema.json",
-            r#"{"type": "object", "properties": {"n": {"type": "integer"}, "f": {"type": "number"}, "b": {"type": "boolean"}, "s": {"type": "string"}}}"#,
+            r#"{"type": "object", "properties": {"count": {"type": "integer"}, "f": {"type": "number"}, "b": {"type": "boolean"}, "s": {"type": "string"}}}"#,
         ),
         (
             "charts/app/templates/cm.yaml",
@@ -343,7 +346,7 @@ fn decrypted_values_keep_sops_types() {
     sops_encrypt(
         dir.path(),
         "secrets/s.yaml",
-        "n: 5\nf: 1.5\nb: true\ns: \"5\"\n",
+        "count: 5\nf: 1.5\nb: true\ns: \"5\"\n",
         &recipient,
     );
     let encrypted = std::fs::read_to_string(dir.path().join("secrets/s.yaml")).expect("read");
@@ -360,7 +363,7 @@ fn decrypted_values_keep_sops_types() {
         .expect("string")
         .to_string();
     let all: Value = serde_json::from_str(&all).expect("json");
-    assert_eq!(all, json!({"n": 5, "f": 1.5, "b": true, "s": "5"}));
+    assert_eq!(all, json!({"count": 5, "f": 1.5, "b": true, "s": "5"}));
 }
 
 #[test]
@@ -489,7 +492,7 @@ data:
     let dir = workspace(&[
         ("profiles/p.yaml", "releases:\n  - name: app\n    chart: charts/app\n"),
         ("charts/app/Chart.yaml", CHART_YAML),
-        ("charts/app/values.yaml", "str: Hello World\nmulti: \"a\\nb\"\nempty: \"\"\nmap: {b: 2, a: 1}\nlist: [x, y]\nlist2: [z]\ntemplate: \"{{values.str}} from {{release.name}}\"\n"),
+        ("charts/app/values.yaml", "str: Hello World\nmulti: \"a\\nb\"\nempty: \"\"\nmap: {b: 2, a: 1}\nlist: [x, \"y\"]\nlist2: [z]\ntemplate: \"{{values.str}} from {{release.name}}\"\n"),
         ("charts/app/templates/_greet.tpl", "hi {{str}}\n"),
         ("charts/app/templates/cm.yaml", template),
     ]);

@@ -32,7 +32,7 @@ pub fn run(ui: &Ui, _global: &GlobalArgs, args: &TemplateArgs) -> anyhow::Result
 
     let cli_values = CommandLineValues::from_args(&args.values)?;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let values = Loader::new(&cwd).release_values(&chart.values, &[], &cli_values)?;
+    let values = Loader::new(&cwd).chart_values(&chart.defaults(), &[], &cli_values)?;
     if !args.skip_schema_validation {
         if let Some(schema) = &chart.schema {
             let shown = format!("{}/values.schema.json", chart.display);
@@ -98,7 +98,8 @@ pub fn run(ui: &Ui, _global: &GlobalArgs, args: &TemplateArgs) -> anyhow::Result
 fn validate_release_name(name: &str) -> anyhow::Result<()> {
     let label_ok = |l: &str| {
         !l.is_empty()
-            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !l.starts_with('-')
             && !l.ends_with('-')
     };

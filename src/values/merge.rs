@@ -5,8 +5,9 @@
 //! `null` deletes the chart default's key, a `null` with no default stays,
 //! nulls of the chart's own defaults are dropped, a type mismatch keeps the
 //! user's value with a warning). Keys keep the chart's order, then the user's.
-//! Subchart values and `global` (Helm's `coalesceDeps`/`coalesceGlobals`) are
-//! not here yet: they belong beside `coalesce` when charts get dependencies.
+//! For charts with subcharts, `coalesce_chart` adds Helm's `coalesceDeps`
+//! and `coalesceGlobals`: each subchart's values coalesced under its name,
+//! with the parent's `global` copied down first.
 
 use serde_json::{Map, Value};
 
@@ -161,6 +162,104 @@ fn without_nulls(map: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
+/// A chart's defaults and its subcharts', as [`coalesce_chart`] walks them.
+#[derive(Debug, Clone)]
+pub struct ChartDefaults<'a> {
+    /// The chart's name (its values sit under this key in its parent's).
+    pub name: &'a str,
+    /// The chart's own `values.yaml`.
+    pub values: &'a Map<String, Value>,
+    /// Its subcharts.
+    pub dependencies: Vec<ChartDefaults<'a>>,
+}
+
+/// A subchart's key holds something other than a map (Helm refuses it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("type mismatch on {name}: the values of subchart {name} must be a map")]
+pub struct SubchartValuesError {
+    pub name: String,
+}
+
+/// Helm v4's `CoalesceValues` for a chart with subcharts: [`coalesce`] for
+/// the chart, then for each subchart (in order) the parent's `global` copied
+/// into the subchart's values (parent keys win, the subchart's own fill the
+/// rest) and the subchart's defaults coalesced under its name.
+pub fn coalesce_chart(
+    chart: &ChartDefaults,
+    user: Map<String, Value>,
+) -> Result<(Map<String, Value>, Vec<CoalesceWarning>), SubchartValuesError> {
+    let (mut dest, mut warnings) = coalesce(chart.name, chart.values, user);
+    for dep in &chart.dependencies {
+        let sub = match dest.get(dep.name) {
+            None => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => {
+                return Err(SubchartValuesError {
+                    name: dep.name.to_string(),
+                })
+            }
+        };
+        let mut sub = sub;
+        coalesce_globals(&mut sub, &dest);
+        let (sub, more) = coalesce_chart(dep, sub)?;
+        warnings.extend(more);
+        dest.insert(dep.name.to_string(), Value::Object(sub));
+    }
+    Ok((dest, warnings))
+}
+
+/// Helm's `coalesceGlobals`: the parent's `global` table laid into the
+/// subchart's (`dest`): scalars and lists of the parent replace, maps of the
+/// parent win key by key with the subchart's filling what they lack. A
+/// `global` that is not a map on either side is left alone.
+fn coalesce_globals(dest: &mut Map<String, Value>, parent: &Map<String, Value>) {
+    let mut dg = match dest.get("global") {
+        None => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return,
+    };
+    let sg = match parent.get("global") {
+        None => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return,
+    };
+    for (key, val) in sg {
+        match val {
+            Value::Object(mut vv) => match dg.get(&key) {
+                None => {
+                    dg.insert(key, Value::Object(vv));
+                }
+                Some(Value::Object(existing)) => {
+                    fill_missing(&mut vv, existing);
+                    dg.insert(key, Value::Object(vv));
+                }
+                // A map cannot be merged onto a non-map: skipped, as Helm does.
+                Some(_) => {}
+            },
+            other => {
+                if !dg.get(&key).is_some_and(Value::is_object) {
+                    dg.insert(key, other);
+                }
+            }
+        }
+    }
+    dest.insert("global".to_string(), Value::Object(dg));
+}
+
+/// Keys of `src` that `dst` lacks are copied in; maps on both sides recurse
+/// (Helm's `coalesceTablesFullKey` in merge mode).
+fn fill_missing(dst: &mut Map<String, Value>, src: &Map<String, Value>) {
+    for (key, val) in src {
+        match (dst.get_mut(key), val) {
+            (None, _) => {
+                dst.insert(key.clone(), val.clone());
+            }
+            (Some(Value::Object(d)), Value::Object(s)) => fill_missing(d, s),
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +301,31 @@ mod tests {
             ]
         );
         assert!(shown.iter().all(|w| !w.contains("chart-secret")));
+    }
+
+    #[test]
+    fn subcharts_get_their_defaults_and_the_parents_globals() {
+        let parent = map(
+            json!({"global": {"domain": "example.com", "reg": "mine", "m": {"a": 1}}, "sub": {"replicas": 2}}),
+        );
+        let sub = map(
+            json!({"replicas": 1, "port": 9000, "global": {"reg": "docker.io", "only": "x", "m": {"a": 9, "b": 2}}}),
+        );
+        let tree = ChartDefaults {
+            name: "top",
+            values: &parent,
+            dependencies: vec![ChartDefaults {
+                name: "sub",
+                values: &sub,
+                dependencies: vec![],
+            }],
+        };
+        let (out, _) = coalesce_chart(&tree, Map::new()).unwrap();
+        assert_eq!(
+            Value::Object(out["sub"].as_object().unwrap().clone()),
+            json!({"replicas": 2, "global": {"domain": "example.com", "reg": "mine", "m": {"a": 1, "b": 2}, "only": "x"}, "port": 9000})
+        );
+        let err = coalesce_chart(&tree, map(json!({"sub": "scalar"}))).unwrap_err();
+        assert_eq!(err.name, "sub");
     }
 }

@@ -24,7 +24,9 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-pub use merge::{coalesce, merge_maps, CoalesceWarning};
+pub use merge::{
+    coalesce, coalesce_chart, merge_maps, ChartDefaults, CoalesceWarning, SubchartValuesError,
+};
 pub use schema::{validate_schema, SchemaProblem};
 pub use set::{
     parse as parse_set, parse_into as parse_set_into, parse_json_object, set_path, FileReader, Seg,
@@ -48,6 +50,8 @@ pub enum ValueSource {
 /// Errors of the values step. Variants name the file or flag; none carries a value.
 #[derive(Debug, thiserror::Error)]
 pub enum ValuesError {
+    #[error(transparent)]
+    Subchart(#[from] SubchartValuesError),
     #[error("cannot read values file {path}")]
     Read {
         path: PathBuf,
@@ -58,7 +62,7 @@ pub enum ValuesError {
     Parse {
         path: PathBuf,
         #[source]
-        source: serde_yaml_ng::Error,
+        source: goenc::yaml::Error,
     },
     #[error("{path}: values nest deeper than {MAX_VALUES_DEPTH} maps and lists")]
     TooDeep { path: PathBuf },
@@ -113,26 +117,59 @@ pub fn file_numbers(value: Value) -> Value {
 /// values file, a `-f` file): empty → empty map; the top level must be a map;
 /// numbers are floats ([`file_numbers`]). The one reader of values text.
 pub fn parse_values(text: &str, path: &Path) -> Result<Value, ValuesError> {
-    let value: Value = if text.trim().is_empty() {
-        Value::Null
-    } else {
-        serde_yaml_ng::from_str(text).map_err(|source| ValuesError::Parse {
-            path: path.to_path_buf(),
-            source,
-        })?
+    let limits = goenc::yaml::Limits {
+        max_depth: MAX_VALUES_DEPTH,
+        ..goenc::yaml::Limits::default()
     };
-    if too_deep(&value) {
+    let mut values = Map::new();
+    for doc in split_documents(text) {
+        let parsed = goenc::yaml::from_str_into(doc, &goenc::Target::Map("common.Values"), &limits)
+            .map_err(|source| ValuesError::Parse {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        match parsed {
+            Value::Object(map) => merge_maps(&mut values, map),
+            Value::Null => {}
+            _ => {
+                return Err(ValuesError::NotAMap {
+                    path: path.to_path_buf(),
+                })
+            }
+        }
+    }
+    let values = Value::Object(values);
+    if too_deep(&values) {
         return Err(ValuesError::TooDeep {
             path: path.to_path_buf(),
         });
     }
-    match value {
-        Value::Null => Ok(Value::Object(Map::new())),
-        Value::Object(_) => Ok(file_numbers(value)),
-        _ => Err(ValuesError::NotAMap {
-            path: path.to_path_buf(),
-        }),
+    Ok(file_numbers(values))
+}
+
+/// The documents of a values file as Helm's `LoadValues` reads them
+/// (apimachinery's `YAMLReader`): a line starting with `---` ends a
+/// document; empty documents are skipped.
+fn split_documents(text: &str) -> Vec<&str> {
+    let mut docs = Vec::new();
+    let mut start = 0;
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("---") {
+            let rest = line[3..].trim();
+            if rest.is_empty() || rest.starts_with('#') {
+                if !text[start..pos].trim().is_empty() {
+                    docs.push(&text[start..pos]);
+                }
+                start = pos + line.len();
+            }
+        }
+        pos += line.len();
     }
+    if !text[start..].trim().is_empty() {
+        docs.push(&text[start..]);
+    }
+    docs
 }
 
 /// Most nested maps and lists a values document may have. The merges recurse
@@ -380,6 +417,30 @@ impl Loader {
         Ok(user)
     }
 
+    /// The values a chart with subcharts renders with: the user values
+    /// ([`Loader::user_values`]) coalesced onto `chart` and its subcharts as
+    /// Helm's `CoalesceValues` does. Warnings print to stderr once per loader.
+    pub fn chart_values(
+        &mut self,
+        chart: &ChartDefaults,
+        sources: &[ValueSource],
+        cli: &CommandLineValues,
+    ) -> Result<Value, ValuesError> {
+        let user = self.user_values(sources, cli)?;
+        let (values, warnings) = coalesce_chart(chart, user)?;
+        self.warn(warnings);
+        Ok(Value::Object(values))
+    }
+
+    fn warn(&mut self, warnings: Vec<CoalesceWarning>) {
+        for warning in warnings {
+            let text = format!("warning: {warning}");
+            if self.warned.insert(text.clone()) {
+                eprintln!("{text}");
+            }
+        }
+    }
+
     /// The values one release renders with: its user values ([`Loader::user_values`])
     /// coalesced onto `chart` (the chart's `values.yaml`) as Helm does. Each
     /// type-mismatch warning is printed to stderr once per loader.
@@ -394,12 +455,7 @@ impl Loader {
         let empty = Map::new();
         let defaults = chart.as_object().unwrap_or(&empty);
         let (values, warnings) = coalesce(chart_name, defaults, user);
-        for warning in warnings {
-            let text = format!("warning: {warning}");
-            if self.warned.insert(text.clone()) {
-                eprintln!("{text}");
-            }
-        }
+        self.warn(warnings);
         Ok(Value::Object(values))
     }
 }

@@ -386,10 +386,10 @@ impl<'a> State<'a, '_> {
                     self.at = At::Node(node);
                     match v {
                         RV::Invalid => self.out.push_str("<no value>"),
-                        v => {
-                            let v = v.into_value();
-                            crate::fmt::write_v(self.out, &v);
-                        }
+                        v => match v.into_value() {
+                            Value::Object(o) => self.out.push_str(&o.template_display()),
+                            v => crate::fmt::write_v(self.out, &v),
+                        },
                     }
                 }
             }

@@ -12,8 +12,8 @@
 #![forbid(unsafe_code)]
 
 pub mod builtins;
-pub mod exec;
 pub mod encoding;
+pub mod exec;
 pub mod fmt;
 pub mod func;
 pub mod helm;

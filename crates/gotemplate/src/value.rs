@@ -93,6 +93,13 @@ pub trait Object {
     /// `%v` of the value (Go prints structs as `{field1 field2}`; pointers
     /// with a `String()` method print that).
     fn display(&self) -> String;
+    /// What `{{ . }}` writes for the value: text/template prints an
+    /// addressable value through its pointer's `String()` method when it has
+    /// one (a struct field of a pointer, such as `.Capabilities.KubeVersion`),
+    /// where `%v` of a copy prints the struct. Defaults to [`Object::display`].
+    fn template_display(&self) -> String {
+        self.display()
+    }
     /// The value `encoding/json` would marshal, for `toJson`/`toYaml`.
     fn to_json(&self) -> serde_json::Value {
         serde_json::Value::Object(serde_json::Map::new())

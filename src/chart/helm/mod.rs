@@ -127,6 +127,20 @@ impl HelmChart {
         from_files(files, shown)
     }
 
+    /// The chart's defaults and its subcharts', for Helm's coalescing.
+    pub fn defaults(&self) -> crate::values::ChartDefaults<'_> {
+        static EMPTY: std::sync::OnceLock<serde_json::Map<String, Json>> =
+            std::sync::OnceLock::new();
+        crate::values::ChartDefaults {
+            name: &self.metadata.name,
+            values: self
+                .values
+                .as_object()
+                .unwrap_or_else(|| EMPTY.get_or_init(serde_json::Map::new)),
+            dependencies: self.dependencies.iter().map(HelmChart::defaults).collect(),
+        }
+    }
+
     /// The chart's `crds/` objects (`.yaml`, `.yml`, `.json`), then its
     /// subcharts', as `(shown file name, bytes)`; names carry the chart path
     /// (`parent/charts/sub/crds/x.yaml`) as Helm prints them.

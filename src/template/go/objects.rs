@@ -292,6 +292,14 @@ impl Object for KubeVersion {
         }
     }
     fn display(&self) -> String {
+        // `String()` has a pointer receiver: a copy prints as the struct
+        // {Version normalizedVersion Major Minor}.
+        format!(
+            "{{{} {} {} {}}}",
+            self.version, self.normalized, self.major, self.minor
+        )
+    }
+    fn template_display(&self) -> String {
         self.normalized.clone()
     }
     fn to_json(&self) -> serde_json::Value {

@@ -2,7 +2,7 @@
 //! value Helm finally holds. Map keys become strings (`1` → "1", `true` →
 //! "true", floats at 32-bit `%g`, nil and uint64 keys refused), json.Marshal
 //! refuses NaN and infinities, and decoding the JSON back makes every
-//! number a float64 and every map key-sorted. The target check reproduces
+//! number a float64 (map keys keep document order; Go's maps have none). The target check reproduces
 //! encoding/json's "cannot unmarshal X into Go value of type T".
 
 use serde_json::{Map, Number, Value};
@@ -18,7 +18,45 @@ use crate::gofloat;
 /// Both walks use explicit stacks: values may nest 10,000 deep.
 pub fn to_json(v: GoValue) -> Result<Value, Error> {
     check_keys(&v)?;
+    check_finite(&v)?;
     build(v)
+}
+
+/// json.Marshal's first NaN or infinity, found in its walk order (map keys
+/// sorted, a colliding key's later value only), before the value is built in
+/// document order.
+fn check_finite(v: &GoValue) -> Result<(), Error> {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            GoValue::Float(f) => {
+                number(*f)?;
+            }
+            GoValue::Seq(items) => stack.extend(items.iter().rev()),
+            GoValue::Map(m) => {
+                let mut entries: Vec<(String, &GoValue)> = Vec::with_capacity(m.entries.len());
+                for (k, v) in &m.entries {
+                    let key = match k {
+                        GoValue::Str(s) => s.clone(),
+                        k => key_string(k, v).unwrap_or_default(),
+                    };
+                    entries.push((key, v));
+                }
+                // Stable: among colliding keys the later one is last.
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut kept: Vec<&GoValue> = Vec::with_capacity(entries.len());
+                for (i, (key, v)) in entries.iter().enumerate() {
+                    if entries.get(i + 1).is_some_and(|next| next.0 == *key) {
+                        continue;
+                    }
+                    kept.push(v);
+                }
+                stack.extend(kept.into_iter().rev());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn key_string(k: &GoValue, v: &GoValue) -> Result<String, Error> {
@@ -116,14 +154,20 @@ fn build(root: GoValue) -> Result<Value, Error> {
                     };
                     entries.push((key, v));
                 }
-                // keys that collide after conversion: the later entry wins
-                // (Go's map iteration order decides; berth takes document order)
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                // Keys that collide after conversion: the later entry wins
+                // (Go's map iteration order decides; berth takes document
+                // order). Keys stay in document order: Go's map has none, and
+                // berth's own charts show values in the order authors wrote.
+                let mut at: std::collections::HashMap<String, usize> =
+                    std::collections::HashMap::with_capacity(entries.len());
                 let mut deduped: Vec<(String, GoValue)> = Vec::with_capacity(entries.len());
                 for e in entries {
-                    match deduped.last_mut() {
-                        Some(last) if last.0 == e.0 => *last = e,
-                        _ => deduped.push(e),
+                    match at.get(&e.0) {
+                        Some(&i) => deduped[i] = e,
+                        None => {
+                            at.insert(e.0.clone(), deduped.len());
+                            deduped.push(e);
+                        }
                     }
                 }
                 let entries = deduped;
