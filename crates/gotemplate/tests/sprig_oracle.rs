@@ -201,7 +201,9 @@ fn parse_operand(t: &[Tok], i: &mut usize) -> Result<Node, Unsupported> {
             if let Ok(v) = n.parse::<i64>() {
                 Ok(Node::Lit(Value::Int(v)))
             } else if n.contains(['.', 'e']) && !n.starts_with("0x") {
-                n.parse::<f64>().map(|f| Node::Lit(Value::Float64(f))).map_err(|_| Unsupported)
+                n.parse::<f64>()
+                    .map(|f| Node::Lit(Value::Float64(f)))
+                    .map_err(|_| Unsupported)
             } else {
                 Err(Unsupported)
             }
@@ -280,12 +282,15 @@ fn builtin(name: &str, args: &[Value]) -> Option<Result<Value, Unsupported>> {
 
 fn field_of(v: &Value, name: &str, args: Vec<Value>, last: bool) -> Eval {
     match v {
-        Value::Map(m) if args.is_empty() => Ok(Ok(m.borrow().get(name).cloned().unwrap_or(Value::Nil))),
+        Value::Map(m) if args.is_empty() => {
+            Ok(Ok(m.borrow().get(name).cloned().unwrap_or(Value::Nil)))
+        }
         Value::Object(o) if o.has_method(name) => {
             if !last && !args.is_empty() {
                 return Err(Unsupported);
             }
-            Ok(o.call_method(name, &args).map_err(|e| (name.to_string(), e)))
+            Ok(o.call_method(name, &args)
+                .map_err(|e| (name.to_string(), e)))
         }
         Value::Object(o) if args.is_empty() => o.field(name).map(Ok).ok_or(Unsupported),
         _ => Err(Unsupported),
@@ -326,7 +331,11 @@ fn eval(n: &Node, sc: &Scope, piped: Option<Value>) -> Eval {
             }
             for (k, f) in fields.iter().enumerate() {
                 let last = k + 1 == fields.len();
-                let these = if last { std::mem::take(&mut call_args) } else { Vec::new() };
+                let these = if last {
+                    std::mem::take(&mut call_args)
+                } else {
+                    Vec::new()
+                };
                 match field_of(&value, f, these, last)? {
                     Ok(v) => value = v,
                     Err(e) => return Ok(Err(e)),
@@ -369,7 +378,11 @@ fn eval(n: &Node, sc: &Scope, piped: Option<Value>) -> Eval {
             }
             let mut conv = Vec::new();
             for (i, v) in vals.into_iter().enumerate() {
-                let p = if i < fixed { sig.params[i] } else { sig.variadic.ok_or(Unsupported)? };
+                let p = if i < fixed {
+                    sig.params[i]
+                } else {
+                    sig.variadic.ok_or(Unsupported)?
+                };
                 conv.push(convert(v, p, literal[i])?);
             }
             Ok((func.call)(&mut NoEnv, conv).map_err(|e| (name.clone(), e.0)))
@@ -381,7 +394,11 @@ fn eval(n: &Node, sc: &Scope, piped: Option<Value>) -> Eval {
 fn run_probe(probe: &str, funcs: &FuncMap, values: &Value) -> Result<Outcome, Unsupported> {
     let mut dot = std::collections::BTreeMap::new();
     dot.insert("Values".to_string(), values.clone());
-    let mut sc = Scope { funcs, dot: Value::map(dot), vars: Default::default() };
+    let mut sc = Scope {
+        funcs,
+        dot: Value::map(dot),
+        vars: Default::default(),
+    };
     let mut out = String::new();
     let mut rest = probe;
     while let Some(start) = rest.find("{{") {
@@ -422,9 +439,11 @@ fn chart_values(json: &serde_json::Value) -> Value {
     match json {
         serde_json::Value::Number(n) => Value::Float64(n.as_f64().unwrap_or(f64::NAN)),
         serde_json::Value::Array(items) => Value::list(items.iter().map(chart_values).collect()),
-        serde_json::Value::Object(m) => {
-            Value::map(m.iter().map(|(k, v)| (k.clone(), chart_values(v))).collect())
-        }
+        serde_json::Value::Object(m) => Value::map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), chart_values(v)))
+                .collect(),
+        ),
         other => Value::from_json(other),
     }
 }
@@ -438,30 +457,43 @@ fn check_topic(topic: &str, minimum: usize) {
     let values_file = dir.join(format!("sprig-{topic}.values.yaml"));
     let values_yaml = std::fs::read_to_string(&values_file).ok();
     let values_json = match &values_yaml {
-        Some(y) => helm_oracle::oracle().values_from_yaml(y).expect("values file"),
+        Some(y) => helm_oracle::oracle()
+            .values_from_yaml(y)
+            .expect("values file"),
         None => serde_json::json!({}),
     };
     let funcs = gotemplate::sprig::functions();
-    let chart = std::env::temp_dir().join(format!("gotemplate-sprig-{topic}-{}", std::process::id()));
+    let chart =
+        std::env::temp_dir().join(format!("gotemplate-sprig-{topic}-{}", std::process::id()));
     std::fs::create_dir_all(chart.join("templates")).expect("temp chart");
-    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: p\nversion: 0.1.0\n").expect("Chart.yaml");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: p\nversion: 0.1.0\n",
+    )
+    .expect("Chart.yaml");
     if let Some(y) = &values_yaml {
         std::fs::write(chart.join("values.yaml"), y).expect("values.yaml");
     }
     let mut compared = 0;
     let mut skipped = 0;
     let mut failures = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         // Each render starts from fresh values (probes may `set` into them).
         let Ok(ours) = run_probe(line, &funcs, &chart_values(&values_json)) else {
             skipped += 1;
             continue;
         };
         std::fs::write(chart.join("templates/t.yaml"), line).expect("template");
-        let helm = helm_oracle::oracle().render(&chart, serde_json::json!({"name": "r", "namespace": "ns"}));
+        let helm = helm_oracle::oracle()
+            .render(&chart, serde_json::json!({"name": "r", "namespace": "ns"}));
         compared += 1;
         let same = match (&ours, &helm) {
-            (Outcome::Text(t), Ok(files)) => files["p/templates/t.yaml"].as_str() == Some(t.as_str()),
+            (Outcome::Text(t), Ok(files)) => {
+                files["p/templates/t.yaml"].as_str() == Some(t.as_str())
+            }
             (Outcome::Error(name, msg), Err(e)) => {
                 e.ends_with(&format!("error calling {name}: {msg}"))
                     || (e.starts_with("execution error at (") && e.ends_with(&format!("): {msg}")))
@@ -481,9 +513,19 @@ fn check_topic(topic: &str, minimum: usize) {
         }
     }
     let _ = std::fs::remove_dir_all(&chart);
-    eprintln!("sprig-{topic}: {compared} probes compared with Helm, {skipped} left to the engine harness");
-    assert!(compared >= minimum, "sprig-{topic}: only {compared} probes could be compared (want {minimum})");
-    assert!(failures.is_empty(), "{} of {compared} sprig-{topic} probes differ from Helm:\n{}", failures.len(), failures.join("\n"));
+    eprintln!(
+        "sprig-{topic}: {compared} probes compared with Helm, {skipped} left to the engine harness"
+    );
+    assert!(
+        compared >= minimum,
+        "sprig-{topic}: only {compared} probes could be compared (want {minimum})"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} sprig-{topic} probes differ from Helm:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 macro_rules! topics {

@@ -33,34 +33,69 @@ use crate::value::{Object, Value};
 use Param::{Any, Int, String as Str};
 
 pub(super) fn register(m: &mut FuncMap) {
-    reg(m, "genPrivateKey", &[Str], None, |a| Ok(Value::from(gen_private_key(&sarg(&a, 0)))));
+    reg(m, "genPrivateKey", &[Str], None, |a| {
+        Ok(Value::from(gen_private_key(&sarg(&a, 0))))
+    });
     reg(m, "genCA", &[Str, Int], None, |a| {
         let key = Key::generate_rsa(2048)?;
         ca(&sarg(&a, 0), iarg(&a, 1), key)
     });
     reg(m, "genCAWithKey", &[Str, Int, Str], None, |a| {
-        let key = Key::from_pem(&sarg(&a, 2)).map_err(|e| FuncError::new(format!("parsing private key: {e}")))?;
+        let key = Key::from_pem(&sarg(&a, 2))
+            .map_err(|e| FuncError::new(format!("parsing private key: {e}")))?;
         ca(&sarg(&a, 0), iarg(&a, 1), key)
     });
-    reg(m, "genSelfSignedCert", &[Str, Param::Slice, Param::Slice, Int], None, |a| {
-        let key = Key::generate_rsa(2048)?;
-        self_signed(&a, key)
+    reg(
+        m,
+        "genSelfSignedCert",
+        &[Str, Param::Slice, Param::Slice, Int],
+        None,
+        |a| {
+            let key = Key::generate_rsa(2048)?;
+            self_signed(&a, key)
+        },
+    );
+    reg(
+        m,
+        "genSelfSignedCertWithKey",
+        &[Str, Param::Slice, Param::Slice, Int, Str],
+        None,
+        |a| {
+            let key = Key::from_pem(&sarg(&a, 4))
+                .map_err(|e| FuncError::new(format!("parsing private key: {e}")))?;
+            self_signed(&a, key)
+        },
+    );
+    reg(
+        m,
+        "genSignedCert",
+        &[Str, Param::Slice, Param::Slice, Int, Any],
+        None,
+        |a| {
+            let key = Key::generate_rsa(2048)?;
+            signed(&a, key)
+        },
+    );
+    reg(
+        m,
+        "genSignedCertWithKey",
+        &[Str, Param::Slice, Param::Slice, Int, Any, Str],
+        None,
+        |a| {
+            let key = Key::from_pem(&sarg(&a, 5))
+                .map_err(|e| FuncError::new(format!("parsing private key: {e}")))?;
+            signed(&a, key)
+        },
+    );
+    reg(m, "buildCustomCert", &[Str, Str], None, |a| {
+        build_custom(&sarg(&a, 0), &sarg(&a, 1))
     });
-    reg(m, "genSelfSignedCertWithKey", &[Str, Param::Slice, Param::Slice, Int, Str], None, |a| {
-        let key = Key::from_pem(&sarg(&a, 4)).map_err(|e| FuncError::new(format!("parsing private key: {e}")))?;
-        self_signed(&a, key)
+    reg(m, "encryptAES", &[Str, Str], None, |a| {
+        encrypt_aes(&sarg(&a, 0), &sarg(&a, 1)).map(Value::from)
     });
-    reg(m, "genSignedCert", &[Str, Param::Slice, Param::Slice, Int, Any], None, |a| {
-        let key = Key::generate_rsa(2048)?;
-        signed(&a, key)
+    reg(m, "decryptAES", &[Str, Str], None, |a| {
+        decrypt_aes(&sarg(&a, 0), &sarg(&a, 1)).map(Value::from)
     });
-    reg(m, "genSignedCertWithKey", &[Str, Param::Slice, Param::Slice, Int, Any, Str], None, |a| {
-        let key = Key::from_pem(&sarg(&a, 5)).map_err(|e| FuncError::new(format!("parsing private key: {e}")))?;
-        signed(&a, key)
-    });
-    reg(m, "buildCustomCert", &[Str, Str], None, |a| build_custom(&sarg(&a, 0), &sarg(&a, 1)));
-    reg(m, "encryptAES", &[Str, Str], None, |a| encrypt_aes(&sarg(&a, 0), &sarg(&a, 1)).map(Value::from));
-    reg(m, "decryptAES", &[Str, Str], None, |a| decrypt_aes(&sarg(&a, 0), &sarg(&a, 1)).map(Value::from));
 }
 
 /// sprig's `certificate` struct: `.Cert` and `.Key` PEM strings.
@@ -121,7 +156,12 @@ fn der(tag: u8, content: &[u8]) -> Vec<u8> {
     if len < 0x80 {
         out.push(len as u8);
     } else {
-        let bytes: Vec<u8> = len.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .iter()
+            .copied()
+            .skip_while(|b| *b == 0)
+            .collect();
         out.push(0x80 | bytes.len() as u8);
         out.extend(bytes);
     }
@@ -129,7 +169,9 @@ fn der(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
-const OID_RSA: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+const OID_RSA: &[u8] = &[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+];
 const OID_EC: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
 const OID_P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const OID_P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
@@ -163,7 +205,9 @@ fn pem_decode(text: &str) -> Option<(String, Vec<u8>)> {
         .flat_map(|l| l.chars())
         .filter(|c| !c.is_whitespace())
         .collect();
-    let bytes = base64::engine::general_purpose::STANDARD.decode(body).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .ok()?;
     Some((kind, bytes))
 }
 
@@ -182,24 +226,38 @@ fn key_error(e: impl std::fmt::Display) -> FuncError {
 
 impl Key {
     fn generate_rsa(bits: usize) -> Result<Key, FuncError> {
-        let size = if bits >= 4096 { rcgen::RsaKeySize::_4096 } else { rcgen::RsaKeySize::_2048 };
+        let size = if bits >= 4096 {
+            rcgen::RsaKeySize::_4096
+        } else {
+            rcgen::RsaKeySize::_2048
+        };
         let pair = KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, size).map_err(key_error)?;
         let pkcs1 = pkcs8_inner(pair.serialized_der()).ok_or_else(|| key_error("bad PKCS#8"))?;
-        Ok(Key { pem: pem_encode("RSA PRIVATE KEY", &pkcs1), pair })
+        Ok(Key {
+            pem: pem_encode("RSA PRIVATE KEY", &pkcs1),
+            pair,
+        })
     }
 
     fn generate_ecdsa() -> Result<Key, String> {
-        let pair = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
+        let pair =
+            KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
         let inner = pkcs8_inner(pair.serialized_der()).ok_or("bad PKCS#8")?;
         let sec1 = go_sec1(&inner, OID_P256).ok_or("bad SEC1")?;
-        Ok(Key { pem: pem_encode("EC PRIVATE KEY", &sec1), pair })
+        Ok(Key {
+            pem: pem_encode("EC PRIVATE KEY", &sec1),
+            pair,
+        })
     }
 
     fn generate_ed25519() -> Result<Key, String> {
         let pair = KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(|e| e.to_string())?;
         let inner = pkcs8_inner(pair.serialized_der()).ok_or("bad PKCS#8")?;
         let (_, seed, _) = tlv(&inner).ok_or("bad key")?;
-        Ok(Key { pem: pem_encode("PRIVATE KEY", &ed25519_pkcs8_v1(seed)), pair })
+        Ok(Key {
+            pem: pem_encode("PRIVATE KEY", &ed25519_pkcs8_v1(seed)),
+            pair,
+        })
     }
 
     /// sprig's `parsePrivateKeyPEM`, with its error texts.
@@ -214,17 +272,36 @@ impl Key {
         match prefix {
             "RSA" => {
                 let pkcs8 = rsa_pkcs8(&bytes);
-                let pair = KeyPair::from_pem_and_sign_algo(&pem_encode("PRIVATE KEY", &pkcs8), &rcgen::PKCS_RSA_SHA256)
-                    .map_err(|e| format!("parsing RSA private key from PEM: {e}"))?;
-                Ok(Key { pem: pem_encode("RSA PRIVATE KEY", &bytes), pair })
+                let pair = KeyPair::from_pem_and_sign_algo(
+                    &pem_encode("PRIVATE KEY", &pkcs8),
+                    &rcgen::PKCS_RSA_SHA256,
+                )
+                .map_err(|e| format!("parsing RSA private key from PEM: {e}"))?;
+                Ok(Key {
+                    pem: pem_encode("RSA PRIVATE KEY", &bytes),
+                    pair,
+                })
             }
             "EC" => {
-                let (curve, alg) = sec1_curve(&bytes).ok_or("parsing EC private key from PEM: x509: unknown elliptic curve")?;
-                let pkcs8 = der(0x30, &[der(0x02, &[0]), der(0x30, &[OID_EC, curve].concat()), der(0x04, &bytes)].concat());
+                let (curve, alg) = sec1_curve(&bytes)
+                    .ok_or("parsing EC private key from PEM: x509: unknown elliptic curve")?;
+                let pkcs8 = der(
+                    0x30,
+                    &[
+                        der(0x02, &[0]),
+                        der(0x30, &[OID_EC, curve].concat()),
+                        der(0x04, &bytes),
+                    ]
+                    .concat(),
+                );
                 let pair = KeyPair::from_pem_and_sign_algo(&pem_encode("PRIVATE KEY", &pkcs8), alg)
                     .map_err(|e| format!("parsing EC private key from PEM: {e}"))?;
-                let go = go_sec1(&bytes, curve).ok_or("parsing EC private key from PEM: bad key")?;
-                Ok(Key { pem: pem_encode("EC PRIVATE KEY", &go), pair })
+                let go =
+                    go_sec1(&bytes, curve).ok_or("parsing EC private key from PEM: bad key")?;
+                Ok(Key {
+                    pem: pem_encode("EC PRIVATE KEY", &go),
+                    pair,
+                })
             }
             "DSA" => Err("DSA private keys are not supported".into()),
             _ => Err(format!("invalid private key type {kind}")),
@@ -237,23 +314,39 @@ impl Key {
         let (_, alg, rest) = tlv(rest).ok_or("asn1: syntax error")?;
         let (_, inner, _) = tlv(rest).ok_or("asn1: syntax error")?;
         if alg.starts_with(OID_RSA) {
-            let pair = KeyPair::from_pem_and_sign_algo(&pem_encode("PRIVATE KEY", bytes), &rcgen::PKCS_RSA_SHA256)
-                .map_err(|e| e.to_string())?;
-            return Ok(Key { pem: pem_encode("RSA PRIVATE KEY", inner), pair });
+            let pair = KeyPair::from_pem_and_sign_algo(
+                &pem_encode("PRIVATE KEY", bytes),
+                &rcgen::PKCS_RSA_SHA256,
+            )
+            .map_err(|e| e.to_string())?;
+            return Ok(Key {
+                pem: pem_encode("RSA PRIVATE KEY", inner),
+                pair,
+            });
         }
         if alg.starts_with(OID_EC) {
             let curve = &alg[OID_EC.len()..];
             let sig = curve_alg(curve).ok_or("x509: unknown elliptic curve")?;
-            let pair = KeyPair::from_pem_and_sign_algo(&pem_encode("PRIVATE KEY", bytes), sig).map_err(|e| e.to_string())?;
+            let pair = KeyPair::from_pem_and_sign_algo(&pem_encode("PRIVATE KEY", bytes), sig)
+                .map_err(|e| e.to_string())?;
             let go = go_sec1(inner, curve).ok_or("bad EC key")?;
-            return Ok(Key { pem: pem_encode("EC PRIVATE KEY", &go), pair });
+            return Ok(Key {
+                pem: pem_encode("EC PRIVATE KEY", &go),
+                pair,
+            });
         }
         if alg.starts_with(OID_ED25519) {
             let (_, seed, _) = tlv(inner).ok_or("bad ed25519 key")?;
             let v1 = ed25519_pkcs8_v1(seed);
-            let pair = KeyPair::from_pem_and_sign_algo(&pem_encode("PRIVATE KEY", &v1), &rcgen::PKCS_ED25519)
-                .map_err(|e| e.to_string())?;
-            return Ok(Key { pem: pem_encode("PRIVATE KEY", &v1), pair });
+            let pair = KeyPair::from_pem_and_sign_algo(
+                &pem_encode("PRIVATE KEY", &v1),
+                &rcgen::PKCS_ED25519,
+            )
+            .map_err(|e| e.to_string())?;
+            return Ok(Key {
+                pem: pem_encode("PRIVATE KEY", &v1),
+                pair,
+            });
         }
         Err("x509: PKCS#8 wrapping contained private key with unknown algorithm".into())
     }
@@ -274,7 +367,15 @@ fn rsa_pkcs8(pkcs1: &[u8]) -> Vec<u8> {
 }
 
 fn ed25519_pkcs8_v1(seed: &[u8]) -> Vec<u8> {
-    der(0x30, &[der(0x02, &[0]), der(0x30, OID_ED25519), der(0x04, &der(0x04, seed))].concat())
+    der(
+        0x30,
+        &[
+            der(0x02, &[0]),
+            der(0x30, OID_ED25519),
+            der(0x04, &der(0x04, seed)),
+        ]
+        .concat(),
+    )
 }
 
 fn curve_alg(curve_oid: &[u8]) -> Option<&'static SignatureAlgorithm> {
@@ -344,7 +445,12 @@ fn gen_private_key(kind: &str) -> String {
 // ---- certificates -------------------------------------------------------
 
 /// sprig's `getBaseCertTemplate`.
-fn base_params(cn: &str, ips: &Value, dns: &Value, days: i64) -> Result<CertificateParams, FuncError> {
+fn base_params(
+    cn: &str,
+    ips: &Value,
+    dns: &Value,
+    days: i64,
+) -> Result<CertificateParams, FuncError> {
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     if !cn.is_empty() {
@@ -354,22 +460,39 @@ fn base_params(cn: &str, ips: &Value, dns: &Value, days: i64) -> Result<Certific
     let mut serial = [0u8; 16];
     rand::thread_rng().fill(&mut serial);
     let trimmed: Vec<u8> = serial.iter().copied().skip_while(|b| *b == 0).collect();
-    params.serial_number = Some(SerialNumber::from_slice(if trimmed.is_empty() { &[0] } else { &trimmed }));
+    params.serial_number = Some(SerialNumber::from_slice(if trimmed.is_empty() {
+        &[0]
+    } else {
+        &trimmed
+    }));
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now;
     params.not_after = days
         .checked_mul(86_400)
         .and_then(|s| now.checked_add(time::Duration::seconds(s)))
-        .ok_or_else(|| FuncError::new("error creating certificate: x509: validity period out of range"))?;
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        .ok_or_else(|| {
+            FuncError::new("error creating certificate: x509: validity period out of range")
+        })?;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
     params.is_ca = IsCa::ExplicitNoCa;
     let mut sans = Vec::new();
     for d in list_items(dns) {
         match d {
-            Value::String(s) => sans.push(SanType::DnsName(s.to_string().try_into().map_err(|_| {
-                FuncError::new(format!("error creating certificate: x509: {} cannot be encoded as an IA5String", crate::fmt::quote(&s)))
-            })?)),
+            Value::String(s) => sans.push(SanType::DnsName(s.to_string().try_into().map_err(
+                |_| {
+                    FuncError::new(format!(
+                        "error creating certificate: x509: {} cannot be encoded as an IA5String",
+                        crate::fmt::quote(&s)
+                    ))
+                },
+            )?)),
             other => {
                 return Err(FuncError::new(format!(
                     "error processing alternate dns name: {} is not a string",
@@ -385,7 +508,10 @@ fn base_params(cn: &str, ips: &Value, dns: &Value, days: i64) -> Result<Certific
                 Err(_) => return Err(FuncError::new(format!("error parsing ip: {s}"))),
             },
             other => {
-                return Err(FuncError::new(format!("error parsing ip: {} is not a string", crate::fmt::display(&other))))
+                return Err(FuncError::new(format!(
+                    "error parsing ip: {} is not a string",
+                    crate::fmt::display(&other)
+                )))
             }
         }
     }
@@ -421,8 +547,12 @@ fn self_signed(a: &[Value], key: Key) -> Result<Value, FuncError> {
 fn signed(a: &[Value], key: Key) -> Result<Value, FuncError> {
     let (ca_cert, ca_key) = match a.get(4) {
         Some(Value::Object(o)) if o.type_name() == "sprig.certificate" => (
-            o.field("Cert").map(|v| super::conv::strval(&v)).unwrap_or_default(),
-            o.field("Key").map(|v| super::conv::strval(&v)).unwrap_or_default(),
+            o.field("Cert")
+                .map(|v| super::conv::strval(&v))
+                .unwrap_or_default(),
+            o.field("Key")
+                .map(|v| super::conv::strval(&v))
+                .unwrap_or_default(),
         ),
         Some(other) => {
             return Err(FuncError::new(format!(
@@ -435,20 +565,30 @@ fn signed(a: &[Value], key: Key) -> Result<Value, FuncError> {
     if pem_decode(&ca_cert).is_none() {
         return Err(FuncError::new("unable to decode certificate"));
     }
-    let ca_params = CertificateParams::from_ca_cert_pem(&ca_cert)
-        .map_err(|e| FuncError::new(format!("error parsing certificate: decodedSignerCert.Bytes: {e}")))?;
-    let signer = Key::from_pem(&ca_key).map_err(|e| FuncError::new(format!("error parsing private key: {e}")))?;
+    let ca_params = CertificateParams::from_ca_cert_pem(&ca_cert).map_err(|e| {
+        FuncError::new(format!(
+            "error parsing certificate: decodedSignerCert.Bytes: {e}"
+        ))
+    })?;
+    let signer = Key::from_pem(&ca_key)
+        .map_err(|e| FuncError::new(format!("error parsing private key: {e}")))?;
     let issuer = ca_params.self_signed(&signer.pair).map_err(create_error)?;
     let mut params = base_params(&sarg(a, 0), &arg(a, 1), &arg(a, 2), iarg(a, 3))?;
     params.use_authority_key_identifier_extension = true;
-    let cert = params.signed_by(&key.pair, &issuer, &signer.pair).map_err(create_error)?;
+    let cert = params
+        .signed_by(&key.pair, &issuer, &signer.pair)
+        .map_err(create_error)?;
     Ok(cert_value(cert.pem(), key.pem))
 }
 
 fn build_custom(b64cert: &str, b64key: &str) -> Result<Value, FuncError> {
     let std = base64::engine::general_purpose::STANDARD;
-    let cert = std.decode(b64cert).map_err(|_| FuncError::new("unable to decode base64 certificate"))?;
-    let key = std.decode(b64key).map_err(|_| FuncError::new("unable to decode base64 private key"))?;
+    let cert = std
+        .decode(b64cert)
+        .map_err(|_| FuncError::new("unable to decode base64 certificate"))?;
+    let key = std
+        .decode(b64key)
+        .map_err(|_| FuncError::new("unable to decode base64 private key"))?;
     let cert = String::from_utf8_lossy(&cert).into_owned();
     let key = String::from_utf8_lossy(&key).into_owned();
     let Some((_, der_bytes)) = pem_decode(&cert) else {
@@ -507,7 +647,9 @@ fn decrypt_aes(password: &str, crypt64: &str) -> Result<String, FuncError> {
     if crypt.len() < 16 {
         // Go slices the decode buffer, whose capacity is DecodedLen(len(input)).
         let capacity = crypt64.len() / 4 * 3;
-        return Err(FuncError::new(format!("runtime error: slice bounds out of range [:16] with capacity {capacity}")));
+        return Err(FuncError::new(format!(
+            "runtime error: slice bounds out of range [:16] with capacity {capacity}"
+        )));
     }
     let (iv, body) = crypt.split_at(16);
     if body.len() % 16 != 0 {
@@ -543,7 +685,10 @@ mod tests {
 
     fn field(v: &Value, name: &str) -> String {
         match v {
-            Value::Object(o) => o.field(name).map(|f| crate::fmt::display(&f)).unwrap_or_default(),
+            Value::Object(o) => o
+                .field(name)
+                .map(|f| crate::fmt::display(&f))
+                .unwrap_or_default(),
             _ => String::new(),
         }
     }
@@ -553,7 +698,10 @@ mod tests {
         let ca_v = ca("my-ca", 365, Key::generate_rsa(2048).expect("key")).expect("ca");
         let cert = field(&ca_v, "Cert");
         let key = field(&ca_v, "Key");
-        assert!(cert.starts_with("-----BEGIN CERTIFICATE-----\n") && cert.ends_with("-----END CERTIFICATE-----\n"));
+        assert!(
+            cert.starts_with("-----BEGIN CERTIFICATE-----\n")
+                && cert.ends_with("-----END CERTIFICATE-----\n")
+        );
         assert!(key.starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
         let parsed = CertificateParams::from_ca_cert_pem(&cert).expect("parse");
         assert!(matches!(parsed.is_ca, IsCa::Ca(_)));
@@ -564,23 +712,47 @@ mod tests {
 
         let ips = Value::list(vec![Value::from("10.0.0.1"), Value::from("::1")]);
         let dns = Value::list(vec![Value::from("a.example")]);
-        let leaf = signed(&[Value::from("leaf"), ips, dns, Value::Int(30), ca_v], Key::generate_rsa(2048).expect("key"))
-            .expect("signed");
-        let leaf_params = CertificateParams::from_ca_cert_pem(&field(&leaf, "Cert")).expect("parse leaf");
+        let leaf = signed(
+            &[Value::from("leaf"), ips, dns, Value::Int(30), ca_v],
+            Key::generate_rsa(2048).expect("key"),
+        )
+        .expect("signed");
+        let leaf_params =
+            CertificateParams::from_ca_cert_pem(&field(&leaf, "Cert")).expect("parse leaf");
         assert!(matches!(leaf_params.is_ca, IsCa::ExplicitNoCa | IsCa::NoCa));
         let sans = format!("{:?}", leaf_params.subject_alt_names);
-        assert!(sans.contains("a.example") && sans.contains("10.0.0.1"), "{sans}");
+        assert!(
+            sans.contains("a.example") && sans.contains("10.0.0.1"),
+            "{sans}"
+        );
     }
 
     #[test]
     fn bad_inputs_give_sprigs_errors() {
-        let e = base_params("x", &Value::list(vec![Value::from("300.1.1.1")]), &Value::Nil, 1).err();
-        assert_eq!(e.map(|e| e.0).as_deref(), Some("error parsing ip: 300.1.1.1"));
-        let e = base_params("x", &Value::list(vec![Value::Int(5)]), &Value::Nil, 1).err();
-        assert_eq!(e.map(|e| e.0).as_deref(), Some("error parsing ip: 5 is not a string"));
-        assert_eq!(Key::from_pem("nothing").err().as_deref(), Some("no PEM data in input"));
+        let e = base_params(
+            "x",
+            &Value::list(vec![Value::from("300.1.1.1")]),
+            &Value::Nil,
+            1,
+        )
+        .err();
         assert_eq!(
-            Key::from_pem("-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n").err().as_deref(),
+            e.map(|e| e.0).as_deref(),
+            Some("error parsing ip: 300.1.1.1")
+        );
+        let e = base_params("x", &Value::list(vec![Value::Int(5)]), &Value::Nil, 1).err();
+        assert_eq!(
+            e.map(|e| e.0).as_deref(),
+            Some("error parsing ip: 5 is not a string")
+        );
+        assert_eq!(
+            Key::from_pem("nothing").err().as_deref(),
+            Some("no PEM data in input")
+        );
+        assert_eq!(
+            Key::from_pem("-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n")
+                .err()
+                .as_deref(),
             Some("no private key data in PEM block of type FOO")
         );
     }
@@ -600,7 +772,10 @@ mod tests {
     #[test]
     fn aes_round_trip() {
         let c = encrypt_aes("secretkey", "plaintext value").expect("enc");
-        assert_eq!(decrypt_aes("secretkey", &c).expect("dec"), "plaintext value");
+        assert_eq!(
+            decrypt_aes("secretkey", &c).expect("dec"),
+            "plaintext value"
+        );
         assert_eq!(encrypt_aes("k", "").expect("empty"), "");
     }
 }

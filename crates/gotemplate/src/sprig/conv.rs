@@ -10,7 +10,8 @@ use crate::func::FuncError;
 use crate::value::{SliceType, Value};
 
 /// The message of Go's nil-pointer panic (`reflect.TypeOf(nil).Kind()`).
-pub(crate) const NIL_DEREF: &str = "runtime error: invalid memory address or nil pointer dereference";
+pub(crate) const NIL_DEREF: &str =
+    "runtime error: invalid memory address or nil pointer dereference";
 
 /// sprig's `strval`: strings as they are, `[]byte` as text, anything else as `%v`
 /// (which is also what a `String()` method prints for the objects we model).
@@ -26,7 +27,9 @@ pub(crate) fn strval(v: &Value) -> String {
 pub(crate) fn slice_items(v: &Value) -> Option<Rc<Vec<Value>>> {
     match v {
         Value::List(_, items) => Some(items.clone()),
-        Value::Bytes(b) => Some(Rc::new(b.iter().map(|x| Value::Int(i64::from(*x))).collect())),
+        Value::Bytes(b) => Some(Rc::new(
+            b.iter().map(|x| Value::Int(i64::from(*x))).collect(),
+        )),
         _ => None,
     }
 }
@@ -43,7 +46,9 @@ pub(crate) fn kind_or_panic(v: &Value) -> Result<&str, FuncError> {
 /// Go's `int64(f)` on amd64: truncation, and `-9223372036854775808` for
 /// values out of range and NaN.
 pub(crate) fn float_to_i64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_775_807e18 || f < -9.223_372_036_854_775_808e18 {
+    // 2^63: the first float64 above every int64.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || !(-LIMIT..LIMIT).contains(&f) {
         i64::MIN
     } else {
         f.trunc() as i64
@@ -198,10 +203,8 @@ pub(crate) fn parse_go_float(s: &str) -> Option<f64> {
         "nan" => return Some(f64::NAN),
         _ => {}
     }
-    if lower.contains('_') {
-        if !underscore_ok(s) {
-            return None;
-        }
+    if lower.contains('_') && !underscore_ok(s) {
+        return None;
     }
     let clean: String = lower.chars().filter(|c| *c != '_').collect();
     let value = if let Some(hex) = clean.strip_prefix("0x") {
@@ -281,7 +284,8 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
             }
             let (x, y) = (x.borrow(), y.borrow());
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
         }
         (Value::Object(x), Value::Object(y)) => {
             Rc::ptr_eq(x, y) || (x.type_name() == y.type_name() && x.display() == y.display())
@@ -295,14 +299,22 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
 pub(crate) fn deep_copy(v: &Value) -> Value {
     match v {
         Value::List(t, items) => Value::List(*t, Rc::new(items.iter().map(deep_copy).collect())),
-        Value::Map(m) => Value::map(m.borrow().iter().map(|(k, v)| (k.clone(), deep_copy(v))).collect()),
+        Value::Map(m) => Value::map(
+            m.borrow()
+                .iter()
+                .map(|(k, v)| (k.clone(), deep_copy(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
 
 /// A `[]string` value from owned strings.
 pub(crate) fn strings(items: Vec<String>) -> Value {
-    Value::List(SliceType::String, Rc::new(items.into_iter().map(Value::from).collect()))
+    Value::List(
+        SliceType::String,
+        Rc::new(items.into_iter().map(Value::from).collect()),
+    )
 }
 
 /// The `i`th argument (the executor guarantees the count; a missing one is nil).

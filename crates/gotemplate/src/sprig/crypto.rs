@@ -20,9 +20,18 @@ const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const DIGITS: &str = "0123456789";
 
 pub(super) fn register(m: &mut FuncMap) {
-    reg(m, "randAlphaNum", &[Int], None, |a| Ok(Value::from(random_from(iarg(&a, 0), &format!("{LETTERS}{DIGITS}")))));
-    reg(m, "randAlpha", &[Int], None, |a| Ok(Value::from(random_from(iarg(&a, 0), LETTERS))));
-    reg(m, "randNumeric", &[Int], None, |a| Ok(Value::from(random_from(iarg(&a, 0), DIGITS))));
+    reg(m, "randAlphaNum", &[Int], None, |a| {
+        Ok(Value::from(random_from(
+            iarg(&a, 0),
+            &format!("{LETTERS}{DIGITS}"),
+        )))
+    });
+    reg(m, "randAlpha", &[Int], None, |a| {
+        Ok(Value::from(random_from(iarg(&a, 0), LETTERS)))
+    });
+    reg(m, "randNumeric", &[Int], None, |a| {
+        Ok(Value::from(random_from(iarg(&a, 0), DIGITS)))
+    });
     reg(m, "randAscii", &[Int], None, |a| {
         let printable: String = (32u8..127).map(char::from).collect();
         Ok(Value::from(random_from(iarg(&a, 0), &printable)))
@@ -35,7 +44,9 @@ pub(super) fn register(m: &mut FuncMap) {
         let n = usize::try_from(n).unwrap_or(0).min(MAX_RANDOM);
         let mut buf = vec![0u8; n];
         rand::thread_rng().fill(&mut buf[..]);
-        Ok(Value::from(base64::engine::general_purpose::STANDARD.encode(buf)))
+        Ok(Value::from(
+            base64::engine::general_purpose::STANDARD.encode(buf),
+        ))
     });
     reg(m, "randInt", &[Int, Int], None, |a| {
         let (min, max) = (iarg(&a, 0), iarg(&a, 1));
@@ -43,10 +54,14 @@ pub(super) fn register(m: &mut FuncMap) {
         if span <= 0 {
             return Err(FuncError::new("invalid argument to Intn"));
         }
-        Ok(Value::Int(rand::thread_rng().gen_range(0..span).wrapping_add(min)))
+        Ok(Value::Int(
+            rand::thread_rng().gen_range(0..span).wrapping_add(min),
+        ))
     });
     reg(m, "uuidv4", &[], None, |_| Ok(Value::from(uuidv4())));
-    reg(m, "bcrypt", &[Str], None, |a| Ok(Value::from(bcrypt_hash(&sarg(&a, 0)))));
+    reg(m, "bcrypt", &[Str], None, |a| {
+        Ok(Value::from(bcrypt_hash(&sarg(&a, 0))))
+    });
     reg(m, "htpasswd", &[Str, Str], None, |a| {
         let user = sarg(&a, 0);
         if user.contains(':') {
@@ -55,7 +70,13 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(Value::from(format!("{user}:{}", bcrypt_hash(&sarg(&a, 1)))))
     });
     reg(m, "derivePassword", &[Int, Str, Str, Str, Str], None, |a| {
-        Ok(Value::from(derive_password(iarg(&a, 0) as u32, &sarg(&a, 1), &sarg(&a, 2), &sarg(&a, 3), &sarg(&a, 4))))
+        Ok(Value::from(derive_password(
+            iarg(&a, 0) as u32,
+            &sarg(&a, 1),
+            &sarg(&a, 2),
+            &sarg(&a, 3),
+            &sarg(&a, 4),
+        )))
     });
 }
 
@@ -71,7 +92,9 @@ fn random_from(count: i64, chars: &str) -> String {
     }
     let pool: Vec<char> = chars.chars().collect();
     let mut rng = rand::thread_rng();
-    (0..(count as usize).min(MAX_RANDOM)).map(|_| pool[rng.gen_range(0..pool.len())]).collect()
+    (0..(count as usize).min(MAX_RANDOM))
+        .map(|_| pool[rng.gen_range(0..pool.len())])
+        .collect()
 }
 
 /// A random (version 4, RFC 4122 variant) UUID in Go's `uuid.String()` form.
@@ -81,14 +104,22 @@ fn uuidv4() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 /// x/crypto `bcrypt.GenerateFromPassword(p, 10)`: a `$2a$10$` hash, or
 /// sprig's failure text for passwords over 72 bytes.
 fn bcrypt_hash(password: &str) -> String {
     if password.len() > 72 {
-        return "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes".into();
+        return "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes"
+            .into();
     }
     match bcrypt::hash_with_result(password, 10) {
         Ok(parts) => parts.format_for_version(bcrypt::Version::TwoA),
@@ -102,10 +133,26 @@ fn templates(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "maximum" => &["anoxxxxxxxxxxxxxxxxx", "axxxxxxxxxxxxxxxxxno"],
         "long" => &[
-            "CvcvnoCvcvCvcv", "CvcvCvcvnoCvcv", "CvcvCvcvCvcvno", "CvccnoCvcvCvcv", "CvccCvcvnoCvcv",
-            "CvccCvcvCvcvno", "CvcvnoCvccCvcv", "CvcvCvccnoCvcv", "CvcvCvccCvcvno", "CvcvnoCvcvCvcc",
-            "CvcvCvcvnoCvcc", "CvcvCvcvCvccno", "CvccnoCvccCvcv", "CvccCvccnoCvcv", "CvccCvccCvcvno",
-            "CvcvnoCvccCvcc", "CvcvCvccnoCvcc", "CvcvCvccCvccno", "CvccnoCvcvCvcc", "CvccCvcvnoCvcc",
+            "CvcvnoCvcvCvcv",
+            "CvcvCvcvnoCvcv",
+            "CvcvCvcvCvcvno",
+            "CvccnoCvcvCvcv",
+            "CvccCvcvnoCvcv",
+            "CvccCvcvCvcvno",
+            "CvcvnoCvccCvcv",
+            "CvcvCvccnoCvcv",
+            "CvcvCvccCvcvno",
+            "CvcvnoCvcvCvcc",
+            "CvcvCvcvnoCvcc",
+            "CvcvCvcvCvccno",
+            "CvccnoCvccCvcv",
+            "CvccCvccnoCvcv",
+            "CvccCvccCvcvno",
+            "CvcvnoCvccCvcc",
+            "CvcvCvccnoCvcc",
+            "CvcvCvccCvccno",
+            "CvccnoCvcvCvcc",
+            "CvccCvcvnoCvcc",
             "CvccCvcvCvccno",
         ],
         "medium" => &["CvcnoCvc", "CvcCvcno"],

@@ -8,7 +8,9 @@
 
 use std::rc::Rc;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc,
+};
 use chrono_tz::{OffsetName, Tz};
 
 use super::conv::{arg, sarg};
@@ -24,15 +26,34 @@ pub(super) fn register(m: &mut FuncMap) {
         let zoned = name != "date";
         let params: &'static [Param] = if zoned { &[Str, Any, Str] } else { &[Str, Any] };
         reg(m, name, params, None, move |a| {
-            let zone = if zoned { sarg(&a, 2).to_string() } else { "Local".into() };
+            let zone = if zoned {
+                sarg(&a, 2).to_string()
+            } else {
+                "Local".into()
+            };
             Ok(Value::from(date_in_zone(&sarg(&a, 0), &arg(&a, 1), &zone)))
         });
     }
-    reg(m, "htmlDate", &[Any], None, |a| Ok(Value::from(date_in_zone("2006-01-02", &arg(&a, 0), "Local"))));
-    reg(m, "htmlDateInZone", &[Any, Str], None, |a| {
-        Ok(Value::from(date_in_zone("2006-01-02", &arg(&a, 0), &sarg(&a, 1))))
+    reg(m, "htmlDate", &[Any], None, |a| {
+        Ok(Value::from(date_in_zone(
+            "2006-01-02",
+            &arg(&a, 0),
+            "Local",
+        )))
     });
-    for (name, must) in [("dateModify", false), ("date_modify", false), ("mustDateModify", true), ("must_date_modify", true)] {
+    reg(m, "htmlDateInZone", &[Any, Str], None, |a| {
+        Ok(Value::from(date_in_zone(
+            "2006-01-02",
+            &arg(&a, 0),
+            &sarg(&a, 1),
+        )))
+    });
+    for (name, must) in [
+        ("dateModify", false),
+        ("date_modify", false),
+        ("mustDateModify", true),
+        ("must_date_modify", true),
+    ] {
         reg(m, name, &[Str, Any], None, move |a| {
             let t = time_arg(&a, 1)?;
             match parse_duration(&sarg(&a, 0)) {
@@ -43,13 +64,17 @@ pub(super) fn register(m: &mut FuncMap) {
         });
     }
     for (name, must) in [("toDate", false), ("mustToDate", true)] {
-        reg(m, name, &[Str, Str], None, move |a| match parse_time(&sarg(&a, 0), &sarg(&a, 1)) {
-            Ok(t) => Ok(time_value(t)),
-            Err(e) if must => Err(FuncError::new(e)),
-            Err(_) => Ok(time_value(GoTime::zero())),
+        reg(m, name, &[Str, Str], None, move |a| {
+            match parse_time(&sarg(&a, 0), &sarg(&a, 1)) {
+                Ok(t) => Ok(time_value(t)),
+                Err(e) if must => Err(FuncError::new(e)),
+                Err(_) => Ok(time_value(GoTime::zero())),
+            }
         });
     }
-    reg(m, "unixEpoch", &[Any], None, |a| Ok(Value::from(time_arg(&a, 0)?.dt.timestamp().to_string())));
+    reg(m, "unixEpoch", &[Any], None, |a| {
+        Ok(Value::from(time_arg(&a, 0)?.dt.timestamp().to_string()))
+    });
     reg(m, "duration", &[Any], None, |a| {
         // sprig reads only strings (base 10) and int64s; anything else is 0.
         let n = match arg(&a, 0) {
@@ -99,7 +124,11 @@ impl GoTime {
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|n| Utc.from_utc_datetime(&n).fixed_offset())
             .unwrap_or_else(|| Utc::now().fixed_offset());
-        GoTime { dt, abbrev: "UTC".into(), monotonic: false }
+        GoTime {
+            dt,
+            abbrev: "UTC".into(),
+            monotonic: false,
+        }
     }
     fn unix(secs: i64) -> GoTime {
         let utc = DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default();
@@ -135,12 +164,18 @@ enum Zone {
 fn local_zone() -> Zone {
     match std::env::var("TZ") {
         Ok(name) if name.is_empty() || name == "UTC" => Zone::Utc,
-        Ok(name) => name.trim_start_matches(':').parse::<Tz>().map(Zone::Named).unwrap_or(Zone::Utc),
+        Ok(name) => name
+            .trim_start_matches(':')
+            .parse::<Tz>()
+            .map(Zone::Named)
+            .unwrap_or(Zone::Utc),
         Err(_) => std::fs::read_link("/etc/localtime")
             .ok()
             .and_then(|p| {
                 let s = p.to_string_lossy().into_owned();
-                s.split("zoneinfo/").nth(1).and_then(|n| n.parse::<Tz>().ok())
+                s.split("zoneinfo/")
+                    .nth(1)
+                    .and_then(|n| n.parse::<Tz>().ok())
             })
             .map(Zone::Named)
             .unwrap_or(Zone::Utc),
@@ -158,12 +193,20 @@ fn load_location(name: &str) -> Zone {
 
 fn in_zone(utc: DateTime<Utc>, zone: &Zone) -> GoTime {
     match zone {
-        Zone::Utc => GoTime { dt: utc.fixed_offset(), abbrev: "UTC".into(), monotonic: false },
+        Zone::Utc => GoTime {
+            dt: utc.fixed_offset(),
+            abbrev: "UTC".into(),
+            monotonic: false,
+        },
         Zone::Named(tz) => {
             let local = utc.with_timezone(tz);
             let abbrev = local.offset().abbreviation().unwrap_or("").to_string();
             let fixed = local.offset().fix();
-            GoTime { dt: utc.with_timezone(&fixed), abbrev, monotonic: false }
+            GoTime {
+                dt: utc.with_timezone(&fixed),
+                abbrev,
+                monotonic: false,
+            }
         }
     }
 }
@@ -194,7 +237,9 @@ fn time_arg(a: &[Value], i: usize) -> Result<GoTime, FuncError> {
 
 fn since(t: &GoTime) -> i64 {
     let now = Utc::now();
-    (now.fixed_offset() - t.dt).num_nanoseconds().unwrap_or(i64::MAX)
+    (now.fixed_offset() - t.dt)
+        .num_nanoseconds()
+        .unwrap_or(i64::MAX)
 }
 
 impl Object for TimeObject {
@@ -207,15 +252,33 @@ impl Object for TimeObject {
     fn has_method(&self, name: &str) -> bool {
         matches!(
             name,
-            "Format" | "Unix" | "UnixNano" | "UnixMilli" | "Year" | "Month" | "Day" | "Hour" | "Minute"
-                | "Second" | "Nanosecond" | "YearDay" | "Weekday" | "UTC" | "Local" | "IsZero" | "String"
+            "Format"
+                | "Unix"
+                | "UnixNano"
+                | "UnixMilli"
+                | "Year"
+                | "Month"
+                | "Day"
+                | "Hour"
+                | "Minute"
+                | "Second"
+                | "Nanosecond"
+                | "YearDay"
+                | "Weekday"
+                | "UTC"
+                | "Local"
+                | "IsZero"
+                | "String"
         )
     }
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
         let t = &self.0;
         let dt = t.dt;
         Ok(match name {
-            "Format" => Value::from(format_time(t, &args.first().map(super::conv::strval).unwrap_or_default())),
+            "Format" => Value::from(format_time(
+                t,
+                &args.first().map(super::conv::strval).unwrap_or_default(),
+            )),
             "Unix" => Value::Int64(dt.timestamp()),
             "UnixNano" => Value::Int64(dt.timestamp_nanos_opt().unwrap_or(0)),
             "UnixMilli" => Value::Int64(dt.timestamp_millis()),
@@ -230,7 +293,9 @@ impl Object for TimeObject {
             "Weekday" => Value::from(DAYS[dt.weekday().num_days_from_sunday() as usize]),
             "UTC" => time_value(in_zone(dt.with_timezone(&Utc), &Zone::Utc)),
             "Local" => time_value(in_zone(dt.with_timezone(&Utc), &local_zone())),
-            "IsZero" => Value::Bool(dt.timestamp() == GoTime::zero().dt.timestamp() && dt.nanosecond() == 0),
+            "IsZero" => {
+                Value::Bool(dt.timestamp() == GoTime::zero().dt.timestamp() && dt.nanosecond() == 0)
+            }
             "String" => Value::from(self.display()),
             _ => return Err(format!("can't call method/function {name:?}")),
         })
@@ -249,10 +314,28 @@ impl Object for TimeObject {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
-const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 
 /// sprig's `dateInZone`: times, and Unix seconds as `int`/`int64`; anything
 /// else is the current time.
@@ -268,9 +351,39 @@ fn date_in_zone(layout: &str, date: &Value, zone: &str) -> String {
 
 /// The layout elements of Go's `time` package, longest first where they share a prefix.
 const TOKENS: &[&str] = &[
-    "January", "Jan", "Monday", "Mon", "MST", "2006", "002", "01", "02", "06", "_2", "__2", "15", "03",
-    "04", "05", "1", "2", "3", "4", "5", "PM", "pm", "Z070000", "Z07:00:00", "Z0700", "Z07:00", "Z07",
-    "-070000", "-07:00:00", "-0700", "-07:00", "-07",
+    "January",
+    "Jan",
+    "Monday",
+    "Mon",
+    "MST",
+    "2006",
+    "002",
+    "01",
+    "02",
+    "06",
+    "_2",
+    "__2",
+    "15",
+    "03",
+    "04",
+    "05",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "PM",
+    "pm",
+    "Z070000",
+    "Z07:00:00",
+    "Z0700",
+    "Z07:00",
+    "Z07",
+    "-070000",
+    "-07:00:00",
+    "-0700",
+    "-07:00",
+    "-07",
 ];
 
 /// Split a layout into literal text and Go layout elements (`std` chunks).
@@ -279,7 +392,10 @@ fn next_token(layout: &str) -> Option<(usize, &str)> {
     for i in 0..b.len() {
         let rest = &layout[i..];
         // Fractional seconds: ".000", ",999" directly after a seconds field.
-        if (b[i] == b'.' || b[i] == b',') && i + 1 < b.len() && (b[i + 1] == b'0' || b[i + 1] == b'9') {
+        if (b[i] == b'.' || b[i] == b',')
+            && i + 1 < b.len()
+            && (b[i + 1] == b'0' || b[i + 1] == b'9')
+        {
             let digit = b[i + 1];
             let mut j = i + 1;
             while j < b.len() && b[j] == digit {
@@ -294,7 +410,9 @@ fn next_token(layout: &str) -> Option<(usize, &str)> {
                 // Go's special cases: "Jan"/"Mon" only when not followed by a lower-case letter.
                 if matches!(*tok, "Jan" | "Mon" | "January" | "Monday") {
                     let after = rest.as_bytes().get(tok.len());
-                    if *tok == "Jan" && rest.starts_with("January") || *tok == "Mon" && rest.starts_with("Monday") {
+                    if *tok == "Jan" && rest.starts_with("January")
+                        || *tok == "Mon" && rest.starts_with("Monday")
+                    {
                         continue;
                     }
                     if after.is_some_and(|c| c.is_ascii_lowercase()) {
@@ -409,9 +527,16 @@ fn format_time(t: &GoTime, layout: &str) -> String {
 fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
     let q = crate::fmt::quote;
     let err = |elem: &str, rest: &str| {
-        format!("parsing time {} as {}: cannot parse {} as {}", q(value), q(layout), q(rest), q(elem))
+        format!(
+            "parsing time {} as {}: cannot parse {} as {}",
+            q(value),
+            q(layout),
+            q(rest),
+            q(elem)
+        )
     };
-    let (mut year, mut month, mut day, mut hour, mut min, mut sec, mut nanos) = (1i32, 1u32, 1u32, 0u32, 0u32, 0u32, 0u32);
+    let (mut year, mut month, mut day, mut hour, mut min, mut sec, mut nanos) =
+        (1i32, 1u32, 1u32, 0u32, 0u32, 0u32, 0u32);
     let mut pm: Option<bool> = None;
     let mut offset: Option<i32> = None;
     let mut abbrev: Option<String> = None;
@@ -440,10 +565,15 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
             }
             "06" => {
                 let (y, n) = fixed(v, 2).ok_or_else(|| err(tok, v))?;
-                year = if y >= 69 { 1900 + y as i32 } else { 2000 + y as i32 };
+                year = if y >= 69 {
+                    1900 + y as i32
+                } else {
+                    2000 + y as i32
+                };
                 v = &v[n..];
             }
-            "01" | "1" | "02" | "2" | "_2" | "15" | "03" | "3" | "04" | "4" | "05" | "5" | "002" => {
+            "01" | "1" | "02" | "2" | "_2" | "15" | "03" | "3" | "04" | "4" | "05" | "5"
+            | "002" => {
                 let mut s = v;
                 if tok == "_2" && s.starts_with(' ') {
                     s = &s[1..];
@@ -453,7 +583,8 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
                 } else {
                     take_digits(s, 1, 2).ok_or_else(|| err(tok, v))?
                 };
-                let range_err = |what: &str| format!("parsing time {}: {what} out of range", q(value));
+                let range_err =
+                    |what: &str| format!("parsing time {}: {what} out of range", q(value));
                 match tok {
                     "01" | "1" => {
                         if !(1..=12).contains(&x) {
@@ -493,7 +624,11 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
                         sec = x;
                         // Go accepts a fraction after seconds even when the layout has none.
                         let after = &s[n..];
-                        if after.len() > 1 && after.starts_with(['.', ',']) && after.as_bytes()[1].is_ascii_digit() && !l.starts_with(['.', ',']) {
+                        if after.len() > 1
+                            && after.starts_with(['.', ','])
+                            && after.as_bytes()[1].is_ascii_digit()
+                            && !l.starts_with(['.', ','])
+                        {
                             let d = after[1..].bytes().take_while(u8::is_ascii_digit).count();
                             nanos = frac_nanos(&after[1..1 + d]);
                             v = &after[1 + d..];
@@ -505,9 +640,26 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
             }
             "Jan" | "January" | "Mon" | "Monday" => {
                 let names: Vec<String> = if tok.starts_with('J') {
-                    MONTHS.iter().map(|m| if tok == "Jan" { m[..3].to_string() } else { m.to_string() }).collect()
+                    MONTHS
+                        .iter()
+                        .map(|m| {
+                            if tok == "Jan" {
+                                m[..3].to_string()
+                            } else {
+                                m.to_string()
+                            }
+                        })
+                        .collect()
                 } else {
-                    DAYS.iter().map(|d| if tok == "Mon" { d[..3].to_string() } else { d.to_string() }).collect()
+                    DAYS.iter()
+                        .map(|d| {
+                            if tok == "Mon" {
+                                d[..3].to_string()
+                            } else {
+                                d.to_string()
+                            }
+                        })
+                        .collect()
                 };
                 let found = names
                     .iter()
@@ -603,10 +755,17 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
     match offset {
         Some(off) => {
             let fixed = FixedOffset::east_opt(off).ok_or("bad offset")?;
-            let dt = fixed.from_local_datetime(&naive).single().ok_or("bad time")?;
+            let dt = fixed
+                .from_local_datetime(&naive)
+                .single()
+                .ok_or("bad time")?;
             let mut t = in_zone(dt.with_timezone(&Utc), &local);
             if t.dt.offset().local_minus_utc() != off {
-                t = GoTime { dt, abbrev: String::new(), monotonic: false };
+                t = GoTime {
+                    dt,
+                    abbrev: String::new(),
+                    monotonic: false,
+                };
             }
             Ok(t)
         }
@@ -657,7 +816,10 @@ fn parse_duration(s: &str) -> Result<i64, String> {
     let mut total: f64 = 0.0;
     let mut exact: i128 = 0;
     while !rest.is_empty() {
-        let n = rest.bytes().take_while(|c| c.is_ascii_digit() || *c == b'.').count();
+        let n = rest
+            .bytes()
+            .take_while(|c| c.is_ascii_digit() || *c == b'.')
+            .count();
         if n == 0 {
             return Err(bad());
         }
@@ -666,7 +828,10 @@ fn parse_duration(s: &str) -> Result<i64, String> {
             return Err(bad());
         }
         rest = &rest[n..];
-        let u = rest.bytes().take_while(|c| !(c.is_ascii_digit() || *c == b'.')).count();
+        let u = rest
+            .bytes()
+            .take_while(|c| !(c.is_ascii_digit() || *c == b'.'))
+            .count();
         let unit = &rest[..u];
         rest = &rest[u..];
         let scale: i128 = match unit {
@@ -676,7 +841,12 @@ fn parse_duration(s: &str) -> Result<i64, String> {
             "s" => 1_000_000_000,
             "m" => 60_000_000_000,
             "h" => 3_600_000_000_000,
-            "" => return Err(format!("time: missing unit in duration {}", crate::fmt::quote(s))),
+            "" => {
+                return Err(format!(
+                    "time: missing unit in duration {}",
+                    crate::fmt::quote(s)
+                ))
+            }
             other => {
                 return Err(format!(
                     "time: unknown unit {} in duration {}",
@@ -686,7 +856,11 @@ fn parse_duration(s: &str) -> Result<i64, String> {
             }
         };
         let (int_part, frac_part) = num.split_once('.').unwrap_or((num, ""));
-        let ip: i128 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| bad())? };
+        let ip: i128 = if int_part.is_empty() {
+            0
+        } else {
+            int_part.parse().map_err(|_| bad())?
+        };
         exact += ip * scale;
         if !frac_part.is_empty() {
             let f: f64 = format!("0.{frac_part}").parse().unwrap_or(0.0);

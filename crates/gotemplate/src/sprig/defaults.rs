@@ -17,14 +17,26 @@ pub(super) fn register(m: &mut FuncMap) {
             _ => Ok(d),
         }
     });
-    reg(m, "empty", &[Any], None, |a| Ok(Value::Bool(empty(&arg(&a, 0)))));
+    reg(m, "empty", &[Any], None, |a| {
+        Ok(Value::Bool(empty(&arg(&a, 0))))
+    });
     reg(m, "coalesce", &[], Some(Any), |a| {
         Ok(a.iter().find(|v| !empty(v)).cloned().unwrap_or(Value::Nil))
     });
-    reg(m, "all", &[], Some(Any), |a| Ok(Value::Bool(a.iter().all(|v| !empty(v)))));
-    reg(m, "any", &[], Some(Any), |a| Ok(Value::Bool(a.iter().any(|v| !empty(v)))));
-    reg(m, "ternary", &[Any, Any, Bool], None, |a| {
-        Ok(if matches!(a.get(2), Some(Value::Bool(true))) { arg(&a, 0) } else { arg(&a, 1) })
+    reg(m, "all", &[], Some(Any), |a| {
+        Ok(Value::Bool(a.iter().all(|v| !empty(v))))
     });
-    reg(m, "fail", &[Str], None, |a| Err(FuncError::new(sarg(&a, 0).to_string())));
+    reg(m, "any", &[], Some(Any), |a| {
+        Ok(Value::Bool(a.iter().any(|v| !empty(v))))
+    });
+    reg(m, "ternary", &[Any, Any, Bool], None, |a| {
+        Ok(if matches!(a.get(2), Some(Value::Bool(true))) {
+            arg(&a, 0)
+        } else {
+            arg(&a, 1)
+        })
+    });
+    reg(m, "fail", &[Str], None, |a| {
+        Err(FuncError::new(sarg(&a, 0).to_string()))
+    });
 }

@@ -29,7 +29,9 @@ pub(super) fn register(m: &mut FuncMap) {
     });
     reg(m, "get", &[MapP, Str], None, |a| {
         let key = sarg(&a, 1);
-        Ok(marg(&a, 0).and_then(|d| d.borrow().get(&*key).cloned()).unwrap_or_else(|| Value::str("")))
+        Ok(marg(&a, 0)
+            .and_then(|d| d.borrow().get(&*key).cloned())
+            .unwrap_or_else(|| Value::str("")))
     });
     reg(m, "set", &[MapP, Str, Any], None, |a| {
         let d = marg(&a, 0).ok_or_else(|| FuncError::new(NIL_MAP_WRITE))?;
@@ -48,11 +50,15 @@ pub(super) fn register(m: &mut FuncMap) {
     });
     reg(m, "hasKey", &[MapP, Str], None, |a| {
         let key = sarg(&a, 1);
-        Ok(Value::Bool(marg(&a, 0).is_some_and(|d| d.borrow().contains_key(&*key))))
+        Ok(Value::Bool(
+            marg(&a, 0).is_some_and(|d| d.borrow().contains_key(&*key)),
+        ))
     });
     reg(m, "pluck", &[Str], Some(MapP), |a| {
         let key = sarg(&a, 0);
-        let out = (1..a.len()).filter_map(|i| marg(&a, i).and_then(|d| d.borrow().get(&*key).cloned())).collect();
+        let out = (1..a.len())
+            .filter_map(|i| marg(&a, i).and_then(|d| d.borrow().get(&*key).cloned()))
+            .collect();
         Ok(Value::list(out))
     });
     reg(m, "keys", &[], Some(MapP), |a| {
@@ -65,7 +71,11 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(strings(out))
     });
     reg(m, "values", &[MapP], None, |a| {
-        Ok(Value::list(marg(&a, 0).map(|d| d.borrow().values().cloned().collect()).unwrap_or_default()))
+        Ok(Value::list(
+            marg(&a, 0)
+                .map(|d| d.borrow().values().cloned().collect())
+                .unwrap_or_default(),
+        ))
     });
     reg(m, "pick", &[MapP], Some(Str), |a| {
         let mut out = BTreeMap::new();
@@ -93,9 +103,12 @@ pub(super) fn register(m: &mut FuncMap) {
             .unwrap_or_default();
         Ok(Value::map(out))
     });
-    for (name, overwrite) in
-        [("merge", false), ("mustMerge", false), ("mergeOverwrite", true), ("mustMergeOverwrite", true)]
-    {
+    for (name, overwrite) in [
+        ("merge", false),
+        ("mustMerge", false),
+        ("mergeOverwrite", true),
+        ("mustMergeOverwrite", true),
+    ] {
         reg(m, name, &[MapP], Some(MapP), move |a| {
             let Some(dst) = marg(&a, 0) else {
                 // mergo refuses a nil destination map.
@@ -115,9 +128,9 @@ pub(super) fn register(m: &mut FuncMap) {
     }
     for name in ["deepCopy", "mustDeepCopy"] {
         reg(m, name, &[Any], None, |a| match a.first() {
-            None | Some(Value::Nil) => {
-                Err(FuncError::new("reflect: call of reflect.Value.Type on zero Value"))
-            }
+            None | Some(Value::Nil) => Err(FuncError::new(
+                "reflect: call of reflect.Value.Type on zero Value",
+            )),
             Some(v) => Ok(deep_copy(v)),
         });
     }
@@ -191,13 +204,18 @@ const MAX_MERGE_DEPTH: usize = 10_000;
 ///   even by a plain merge).
 fn merge_into(dst: &Map, src: &Map, overwrite: bool, depth: usize) -> Result<(), FuncError> {
     if depth > MAX_MERGE_DEPTH {
-        return Err(FuncError::new(format!("merge: maps nested deeper than {MAX_MERGE_DEPTH}")));
+        return Err(FuncError::new(format!(
+            "merge: maps nested deeper than {MAX_MERGE_DEPTH}"
+        )));
     }
     if std::rc::Rc::ptr_eq(dst, src) {
         return Ok(());
     }
-    let entries: Vec<(String, Value)> =
-        src.borrow().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let entries: Vec<(String, Value)> = src
+        .borrow()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let dst_was_empty = dst.borrow().is_empty();
     for (key, sv) in entries {
         if sv.is_nil() {
@@ -217,7 +235,6 @@ fn merge_into(dst: &Map, src: &Map, overwrite: bool, depth: usize) -> Result<(),
             (Value::List(..), _) => {
                 let keep = match &dv {
                     Some(d) if !(overwrite || dst_was_empty) => d.clone(),
-                    Some(d) if !d.is_nil() && !(overwrite || dst_was_empty) => d.clone(),
                     _ if overwrite || dst_was_empty => sv.clone(),
                     _ => Value::List(crate::value::SliceType::Interface, Default::default()),
                 };

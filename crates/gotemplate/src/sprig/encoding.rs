@@ -14,19 +14,37 @@ use Param::String as Str;
 
 pub(super) fn register(m: &mut FuncMap) {
     reg(m, "b64enc", &[Str], None, |a| {
-        Ok(Value::from(base64::engine::general_purpose::STANDARD.encode(sarg(&a, 0).as_bytes())))
+        Ok(Value::from(
+            base64::engine::general_purpose::STANDARD.encode(sarg(&a, 0).as_bytes()),
+        ))
     });
-    reg(m, "b64dec", &[Str], None, |a| Ok(Value::from(b64dec(&sarg(&a, 0)))));
-    reg(m, "b32enc", &[Str], None, |a| Ok(Value::from(b32enc(sarg(&a, 0).as_bytes()))));
-    reg(m, "b32dec", &[Str], None, |a| Ok(Value::from(b32dec(&sarg(&a, 0)))));
-    reg(m, "sha1sum", &[Str], None, |a| Ok(Value::from(hex(&sha1::Sha1::digest(sarg(&a, 0).as_bytes())))));
+    reg(m, "b64dec", &[Str], None, |a| {
+        Ok(Value::from(b64dec(&sarg(&a, 0))))
+    });
+    reg(m, "b32enc", &[Str], None, |a| {
+        Ok(Value::from(b32enc(sarg(&a, 0).as_bytes())))
+    });
+    reg(m, "b32dec", &[Str], None, |a| {
+        Ok(Value::from(b32dec(&sarg(&a, 0))))
+    });
+    reg(m, "sha1sum", &[Str], None, |a| {
+        Ok(Value::from(hex(&sha1::Sha1::digest(
+            sarg(&a, 0).as_bytes(),
+        ))))
+    });
     reg(m, "sha256sum", &[Str], None, |a| {
-        Ok(Value::from(hex(&sha2::Sha256::digest(sarg(&a, 0).as_bytes()))))
+        Ok(Value::from(hex(&sha2::Sha256::digest(
+            sarg(&a, 0).as_bytes(),
+        ))))
     });
     reg(m, "sha512sum", &[Str], None, |a| {
-        Ok(Value::from(hex(&sha2::Sha512::digest(sarg(&a, 0).as_bytes()))))
+        Ok(Value::from(hex(&sha2::Sha512::digest(
+            sarg(&a, 0).as_bytes(),
+        ))))
     });
-    reg(m, "adler32sum", &[Str], None, |a| Ok(Value::from(adler32(sarg(&a, 0).as_bytes()).to_string())));
+    reg(m, "adler32sum", &[Str], None, |a| {
+        Ok(Value::from(adler32(sarg(&a, 0).as_bytes()).to_string()))
+    });
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -182,19 +200,30 @@ fn b32dec(s: &str) -> String {
                 }
                 for k in 0..7 - j {
                     if rest.len() > k && rest[k] != b'=' {
-                        return format!("illegal base32 data at input byte {}", olen - rest.len() + k - 1);
+                        return format!(
+                            "illegal base32 data at input byte {}",
+                            olen - rest.len() + k - 1
+                        );
                     }
                 }
                 dlen = j;
                 end = true;
                 if matches!(dlen, 1 | 3 | 6) {
-                    return format!("illegal base32 data at input byte {}", olen - rest.len() - 1);
+                    return format!(
+                        "illegal base32 data at input byte {}",
+                        olen - rest.len() - 1
+                    );
                 }
                 break;
             }
             match B32.iter().position(|x| *x == c) {
                 Some(d) => dbuf[j] = d as u8,
-                None => return format!("illegal base32 data at input byte {}", olen - rest.len() - 1),
+                None => {
+                    return format!(
+                        "illegal base32 data at input byte {}",
+                        olen - rest.len() - 1
+                    )
+                }
             }
             j += 1;
         }

@@ -17,7 +17,14 @@ use Param::{Any, Int};
 
 /// A list function: the plain name and its `must` twin share the body (the
 /// plain one panics with the error text, which the executor reports the same way).
-fn pair(m: &mut FuncMap, name: &str, must: &str, params: &'static [Param], variadic: Option<Param>, f: fn(&[Value]) -> Result<Value, FuncError>) {
+fn pair(
+    m: &mut FuncMap,
+    name: &str,
+    must: &str,
+    params: &'static [Param],
+    variadic: Option<Param>,
+    f: fn(&[Value]) -> Result<Value, FuncError>,
+) {
     reg(m, name, params, variadic, move |a| f(&a));
     reg(m, must, params, variadic, move |a| f(&a));
 }
@@ -45,10 +52,16 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(Value::list(items))
     });
     pair(m, "first", "mustFirst", &[Any], None, |a| {
-        Ok(items_or(&a[0], "Cannot find first on type")?.first().cloned().unwrap_or(Value::Nil))
+        Ok(items_or(&a[0], "Cannot find first on type")?
+            .first()
+            .cloned()
+            .unwrap_or(Value::Nil))
     });
     pair(m, "last", "mustLast", &[Any], None, |a| {
-        Ok(items_or(&a[0], "Cannot find last on type")?.last().cloned().unwrap_or(Value::Nil))
+        Ok(items_or(&a[0], "Cannot find last on type")?
+            .last()
+            .cloned()
+            .unwrap_or(Value::Nil))
     });
     pair(m, "rest", "mustRest", &[Any], None, |a| {
         let items = items_or(&a[0], "Cannot find rest on type")?;
@@ -65,7 +78,9 @@ pub(super) fn register(m: &mut FuncMap) {
     });
     pair(m, "compact", "mustCompact", &[Any], None, |a| {
         let items = items_or(&a[0], "Cannot compact on type")?;
-        Ok(Value::list(items.iter().filter(|v| !empty(v)).cloned().collect()))
+        Ok(Value::list(
+            items.iter().filter(|v| !empty(v)).cloned().collect(),
+        ))
     });
     pair(m, "uniq", "mustUniq", &[Any], None, |a| {
         let items = items_or(&a[0], "Cannot find uniq on type")?;
@@ -80,7 +95,13 @@ pub(super) fn register(m: &mut FuncMap) {
     pair(m, "without", "mustWithout", &[Any], Some(Any), |a| {
         let items = items_or(&a[0], "Cannot find without on type")?;
         let omit = &a[1..];
-        Ok(Value::list(items.iter().filter(|v| !omit.iter().any(|o| deep_equal(v, o))).cloned().collect()))
+        Ok(Value::list(
+            items
+                .iter()
+                .filter(|v| !omit.iter().any(|o| deep_equal(v, o)))
+                .cloned()
+                .collect(),
+        ))
     });
     pair(m, "has", "mustHas", &[Any, Any], None, |a| {
         let haystack = arg(a, 1);
@@ -127,7 +148,9 @@ pub(super) fn register(m: &mut FuncMap) {
     reg(m, "untilStep", &[Int, Int, Int], None, |a| {
         Ok(int_list(until_step(iarg(&a, 0), iarg(&a, 1), iarg(&a, 2))?))
     });
-    reg(m, "seq", &[], Some(Int), |a| seq(&a.iter().map(to_int).collect::<Vec<_>>()));
+    reg(m, "seq", &[], Some(Int), |a| {
+        seq(&a.iter().map(to_int).collect::<Vec<_>>())
+    });
 }
 
 /// The most elements a generated list may have (sprig has no limit; Go would
@@ -135,7 +158,10 @@ pub(super) fn register(m: &mut FuncMap) {
 const MAX_GENERATED: usize = 10_000_000;
 
 fn int_list(items: Vec<i64>) -> Value {
-    Value::List(SliceType::Int, Rc::new(items.into_iter().map(Value::Int).collect()))
+    Value::List(
+        SliceType::Int,
+        Rc::new(items.into_iter().map(Value::Int).collect()),
+    )
 }
 
 /// sprig's `untilStep`: `start` towards `stop` (exclusive) by `step`.
@@ -170,7 +196,9 @@ pub(crate) fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, F
 
 fn push_bounded(out: &mut Vec<i64>, i: i64) -> Result<(), FuncError> {
     if out.len() >= MAX_GENERATED {
-        return Err(FuncError::new(format!("list longer than {MAX_GENERATED} elements")));
+        return Err(FuncError::new(format!(
+            "list longer than {MAX_GENERATED} elements"
+        )));
     }
     out.push(i);
     Ok(())
@@ -178,7 +206,8 @@ fn push_bounded(out: &mut Vec<i64>, i: i64) -> Result<(), FuncError> {
 
 /// sprig's `seq`, GNU seq's argument shapes: `end`, `start end`, `start step end`.
 fn seq(p: &[i64]) -> Result<Value, FuncError> {
-    let join = |v: Vec<i64>| Value::from(v.iter().map(i64::to_string).collect::<Vec<_>>().join(" "));
+    let join =
+        |v: Vec<i64>| Value::from(v.iter().map(i64::to_string).collect::<Vec<_>>().join(" "));
     match p.len() {
         1 => {
             let (start, end) = (1, p[0]);
@@ -212,7 +241,9 @@ fn slice(a: &[Value]) -> Result<Value, FuncError> {
         Value::List(t, items) => (*t, items.clone()),
         Value::Bytes(_) => (SliceType::Interface, slice_items(list).unwrap_or_default()),
         _ => {
-            return Err(FuncError::new(format!("list should be type of slice or array but {kind}")))
+            return Err(FuncError::new(format!(
+                "list should be type of slice or array but {kind}"
+            )))
         }
     };
     let len = items.len() as i64;
@@ -222,7 +253,9 @@ fn slice(a: &[Value]) -> Result<Value, FuncError> {
     let start = a.get(1).map(to_int).unwrap_or(0);
     let end = if a.len() < 3 { len } else { to_int(&a[2]) };
     if start < 0 || end < start || end > len {
-        return Err(FuncError::new("reflect.Value.Slice: slice index out of bounds"));
+        return Err(FuncError::new(
+            "reflect.Value.Slice: slice index out of bounds",
+        ));
     }
     let part = items[start as usize..end as usize].to_vec();
     if let Value::Bytes(b) = list {

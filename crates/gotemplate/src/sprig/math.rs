@@ -18,16 +18,30 @@ use Param::{Any, Float64, Int, String as Str};
 const DIVIDE_BY_ZERO: &str = "runtime error: integer divide by zero";
 
 pub(super) fn register(m: &mut FuncMap) {
-    reg(m, "atoi", &[Str], None, |a| Ok(Value::Int(atoi(&sarg(&a, 0)))));
-    reg(m, "int64", &[Any], None, |a| Ok(Value::Int64(to_int64(&arg(&a, 0)))));
-    reg(m, "int", &[Any], None, |a| Ok(Value::Int(to_int(&arg(&a, 0)))));
-    reg(m, "float64", &[Any], None, |a| Ok(Value::Float64(to_float64(&arg(&a, 0)))));
-    reg(m, "toDecimal", &[Any], None, |a| {
-        Ok(Value::Int64(parse_octal(&display(&arg(&a, 0))).unwrap_or(0)))
+    reg(m, "atoi", &[Str], None, |a| {
+        Ok(Value::Int(atoi(&sarg(&a, 0))))
     });
-    reg(m, "add1", &[Any], None, |a| Ok(Value::Int64(to_int64(&arg(&a, 0)).wrapping_add(1))));
+    reg(m, "int64", &[Any], None, |a| {
+        Ok(Value::Int64(to_int64(&arg(&a, 0))))
+    });
+    reg(m, "int", &[Any], None, |a| {
+        Ok(Value::Int(to_int(&arg(&a, 0))))
+    });
+    reg(m, "float64", &[Any], None, |a| {
+        Ok(Value::Float64(to_float64(&arg(&a, 0))))
+    });
+    reg(m, "toDecimal", &[Any], None, |a| {
+        Ok(Value::Int64(
+            parse_octal(&display(&arg(&a, 0))).unwrap_or(0),
+        ))
+    });
+    reg(m, "add1", &[Any], None, |a| {
+        Ok(Value::Int64(to_int64(&arg(&a, 0)).wrapping_add(1)))
+    });
     reg(m, "add", &[], Some(Any), |a| {
-        Ok(Value::Int64(a.iter().fold(0i64, |acc, v| acc.wrapping_add(to_int64(v)))))
+        Ok(Value::Int64(
+            a.iter().fold(0i64, |acc, v| acc.wrapping_add(to_int64(v))),
+        ))
     });
     reg(m, "sub", &[Any, Any], None, |a| {
         Ok(Value::Int64(to_int64(&a[0]).wrapping_sub(to_int64(&a[1]))))
@@ -47,24 +61,46 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(Value::Int64(to_int64(&a[0]).wrapping_rem(d)))
     });
     reg(m, "mul", &[Any], Some(Any), |a| {
-        Ok(Value::Int64(a[1..].iter().fold(to_int64(&a[0]), |acc, v| acc.wrapping_mul(to_int64(v)))))
+        Ok(Value::Int64(
+            a[1..]
+                .iter()
+                .fold(to_int64(&a[0]), |acc, v| acc.wrapping_mul(to_int64(v))),
+        ))
     });
     for name in ["max", "biggest"] {
         reg(m, name, &[Any], Some(Any), |a| {
-            Ok(Value::Int64(a[1..].iter().map(to_int64).fold(to_int64(&a[0]), i64::max)))
+            Ok(Value::Int64(
+                a[1..].iter().map(to_int64).fold(to_int64(&a[0]), i64::max),
+            ))
         });
     }
     reg(m, "min", &[Any], Some(Any), |a| {
-        Ok(Value::Int64(a[1..].iter().map(to_int64).fold(to_int64(&a[0]), i64::min)))
+        Ok(Value::Int64(
+            a[1..].iter().map(to_int64).fold(to_int64(&a[0]), i64::min),
+        ))
     });
     reg(m, "maxf", &[Any], Some(Any), |a| {
-        Ok(Value::Float64(a[1..].iter().map(to_float64).fold(to_float64(&a[0]), go_max)))
+        Ok(Value::Float64(
+            a[1..]
+                .iter()
+                .map(to_float64)
+                .fold(to_float64(&a[0]), go_max),
+        ))
     });
     reg(m, "minf", &[Any], Some(Any), |a| {
-        Ok(Value::Float64(a[1..].iter().map(to_float64).fold(to_float64(&a[0]), go_min)))
+        Ok(Value::Float64(
+            a[1..]
+                .iter()
+                .map(to_float64)
+                .fold(to_float64(&a[0]), go_min),
+        ))
     });
-    reg(m, "floor", &[Any], None, |a| Ok(Value::Float64(to_float64(&arg(&a, 0)).floor())));
-    reg(m, "ceil", &[Any], None, |a| Ok(Value::Float64(to_float64(&arg(&a, 0)).ceil())));
+    reg(m, "floor", &[Any], None, |a| {
+        Ok(Value::Float64(to_float64(&arg(&a, 0)).floor()))
+    });
+    reg(m, "ceil", &[Any], None, |a| {
+        Ok(Value::Float64(to_float64(&arg(&a, 0)).ceil()))
+    });
     reg(m, "round", &[Any, Int], Some(Float64), |a| {
         let on = a.get(2).map(to_float64).unwrap_or(0.5);
         Ok(Value::Float64(round(to_float64(&a[0]), iarg(&a, 1), on)))
@@ -72,10 +108,18 @@ pub(super) fn register(m: &mut FuncMap) {
     reg(m, "add1f", &[Any], None, |a| {
         decimal_op(&arg(&a, 0), &[Value::Int(1)], Dec::add).map(Value::Float64)
     });
-    reg(m, "addf", &[], Some(Any), |a| decimal_op(&Value::Float64(0.0), &a, Dec::add).map(Value::Float64));
-    reg(m, "subf", &[Any], Some(Any), |a| decimal_op(&a[0], &a[1..], Dec::sub).map(Value::Float64));
-    reg(m, "mulf", &[Any], Some(Any), |a| decimal_op(&a[0], &a[1..], Dec::mul).map(Value::Float64));
-    reg(m, "divf", &[Any], Some(Any), |a| decimal_op(&a[0], &a[1..], Dec::div).map(Value::Float64));
+    reg(m, "addf", &[], Some(Any), |a| {
+        decimal_op(&Value::Float64(0.0), &a, Dec::add).map(Value::Float64)
+    });
+    reg(m, "subf", &[Any], Some(Any), |a| {
+        decimal_op(&a[0], &a[1..], Dec::sub).map(Value::Float64)
+    });
+    reg(m, "mulf", &[Any], Some(Any), |a| {
+        decimal_op(&a[0], &a[1..], Dec::mul).map(Value::Float64)
+    });
+    reg(m, "divf", &[Any], Some(Any), |a| {
+        decimal_op(&a[0], &a[1..], Dec::div).map(Value::Float64)
+    });
 }
 
 /// `strconv.Atoi`, its errors swallowed: 0 on bad syntax, the clamped
@@ -107,7 +151,11 @@ fn parse_octal(s: &str) -> Option<i64> {
     if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
         return None;
     }
-    let prefixed = if neg { format!("-0o{digits}") } else { format!("0o{digits}") };
+    let prefixed = if neg {
+        format!("-0o{digits}")
+    } else {
+        format!("0o{digits}")
+    };
     parse_int_base0(&prefixed)
 }
 
@@ -152,7 +200,11 @@ fn round(v: f64, places: i64, on: f64) -> f64 {
     let pow = 10f64.powf(places as f64);
     let digit = pow * v;
     let frac = digit - digit.trunc();
-    let r = if frac >= on { digit.ceil() } else { digit.floor() };
+    let r = if frac >= on {
+        digit.ceil()
+    } else {
+        digit.floor()
+    };
     r / pow
 }
 
@@ -170,10 +222,16 @@ impl Dec {
     /// `decimal.NewFromFloat`: the shortest decimal that reads back as `f`.
     fn from_f64(f: f64) -> Result<Dec, FuncError> {
         if !f.is_finite() {
-            return Err(FuncError::new(format!("Cannot create a Decimal from {}", display(&Value::Float64(f)))));
+            return Err(FuncError::new(format!(
+                "Cannot create a Decimal from {}",
+                display(&Value::Float64(f))
+            )));
         }
         if f == 0.0 {
-            return Ok(Dec { coef: BigInt::zero(), exp: 0 });
+            return Ok(Dec {
+                coef: BigInt::zero(),
+                exp: 0,
+            });
         }
         let sci = format!("{f:e}");
         let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -184,7 +242,10 @@ impl Dec {
         if negative {
             coef = -coef;
         }
-        Ok(Dec { coef, exp: exp - (digits.len() as i64 - 1) })
+        Ok(Dec {
+            coef,
+            exp: exp - (digits.len() as i64 - 1),
+        })
     }
 
     fn rescale(&self, exp: i64) -> BigInt {
@@ -194,16 +255,25 @@ impl Dec {
 
     fn add(a: Dec, b: Dec) -> Result<Dec, FuncError> {
         let exp = a.exp.min(b.exp);
-        Ok(Dec { coef: a.rescale(exp) + b.rescale(exp), exp })
+        Ok(Dec {
+            coef: a.rescale(exp) + b.rescale(exp),
+            exp,
+        })
     }
 
     fn sub(a: Dec, b: Dec) -> Result<Dec, FuncError> {
         let exp = a.exp.min(b.exp);
-        Ok(Dec { coef: a.rescale(exp) - b.rescale(exp), exp })
+        Ok(Dec {
+            coef: a.rescale(exp) - b.rescale(exp),
+            exp,
+        })
     }
 
     fn mul(a: Dec, b: Dec) -> Result<Dec, FuncError> {
-        Ok(Dec { coef: a.coef * b.coef, exp: a.exp + b.exp })
+        Ok(Dec {
+            coef: a.coef * b.coef,
+            exp: a.exp + b.exp,
+        })
     }
 
     /// `Decimal.Div`: `DivRound` to 16 places, halves away from zero.
@@ -226,7 +296,10 @@ impl Dec {
                 q += 1;
             }
         }
-        Ok(Dec { coef: q, exp: -DIVISION_PRECISION })
+        Ok(Dec {
+            coef: q,
+            exp: -DIVISION_PRECISION,
+        })
     }
 
     /// The nearest `float64` (`Decimal.Float64`).
@@ -236,7 +309,11 @@ impl Dec {
 }
 
 /// sprig's `execDecimalOp`: fold the operands through `op` in decimal.
-fn decimal_op(first: &Value, rest: &[Value], op: fn(Dec, Dec) -> Result<Dec, FuncError>) -> Result<f64, FuncError> {
+fn decimal_op(
+    first: &Value,
+    rest: &[Value],
+    op: fn(Dec, Dec) -> Result<Dec, FuncError>,
+) -> Result<f64, FuncError> {
     let mut acc = Dec::from_f64(to_float64(first))?;
     for v in rest {
         acc = op(acc, Dec::from_f64(to_float64(v))?)?;

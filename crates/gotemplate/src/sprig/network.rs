@@ -48,7 +48,10 @@ mod tests {
     fn localhost_resolves_to_loopback() {
         let addrs = lookup_host("localhost");
         assert!(!addrs.is_empty());
-        assert!(addrs.iter().all(|a| a == "127.0.0.1" || a == "::1"), "{addrs:?}");
+        assert!(
+            addrs.iter().all(|a| a == "127.0.0.1" || a == "::1"),
+            "{addrs:?}"
+        );
         assert!(lookup_host("").is_empty());
     }
 }

@@ -18,11 +18,21 @@ pub(super) fn register(m: &mut FuncMap) {
                 format!("os{}{}", n[..1].to_uppercase(), &n[1..])
             }
         };
-        reg(m, &name("base"), &[Str], None, |a| Ok(Value::from(base(&sarg(&a, 0)))));
-        reg(m, &name("dir"), &[Str], None, |a| Ok(Value::from(dir(&sarg(&a, 0)))));
-        reg(m, &name("clean"), &[Str], None, |a| Ok(Value::from(clean(&sarg(&a, 0)))));
-        reg(m, &name("ext"), &[Str], None, |a| Ok(Value::from(ext(&sarg(&a, 0)))));
-        reg(m, &name("isAbs"), &[Str], None, |a| Ok(Value::Bool(sarg(&a, 0).starts_with('/'))));
+        reg(m, &name("base"), &[Str], None, |a| {
+            Ok(Value::from(base(&sarg(&a, 0))))
+        });
+        reg(m, &name("dir"), &[Str], None, |a| {
+            Ok(Value::from(dir(&sarg(&a, 0))))
+        });
+        reg(m, &name("clean"), &[Str], None, |a| {
+            Ok(Value::from(clean(&sarg(&a, 0))))
+        });
+        reg(m, &name("ext"), &[Str], None, |a| {
+            Ok(Value::from(ext(&sarg(&a, 0))))
+        });
+        reg(m, &name("isAbs"), &[Str], None, |a| {
+            Ok(Value::Bool(sarg(&a, 0).starts_with('/')))
+        });
     }
 }
 

@@ -9,7 +9,9 @@ use crate::value::Value;
 use Param::{Any, String as Str};
 
 pub(super) fn register(m: &mut FuncMap) {
-    reg(m, "typeOf", &[Any], None, |a| Ok(Value::from(arg(&a, 0).type_name())));
+    reg(m, "typeOf", &[Any], None, |a| {
+        Ok(Value::from(arg(&a, 0).type_name()))
+    });
     reg(m, "typeIs", &[Str, Any], None, |a| {
         Ok(Value::Bool(*sarg(&a, 0) == *arg(&a, 1).type_name()))
     });
@@ -18,7 +20,13 @@ pub(super) fn register(m: &mut FuncMap) {
         let target = sarg(&a, 0);
         Ok(Value::Bool(*target == *t || format!("*{target}") == t))
     });
-    reg(m, "kindOf", &[Any], None, |a| Ok(Value::str(arg(&a, 0).kind_name())));
-    reg(m, "kindIs", &[Str, Any], None, |a| Ok(Value::Bool(*sarg(&a, 0) == *arg(&a, 1).kind_name())));
-    reg(m, "deepEqual", &[Any, Any], None, |a| Ok(Value::Bool(deep_equal(&arg(&a, 0), &arg(&a, 1)))));
+    reg(m, "kindOf", &[Any], None, |a| {
+        Ok(Value::str(arg(&a, 0).kind_name()))
+    });
+    reg(m, "kindIs", &[Str, Any], None, |a| {
+        Ok(Value::Bool(*sarg(&a, 0) == *arg(&a, 1).kind_name()))
+    });
+    reg(m, "deepEqual", &[Any, Any], None, |a| {
+        Ok(Value::Bool(deep_equal(&arg(&a, 0), &arg(&a, 1))))
+    });
 }

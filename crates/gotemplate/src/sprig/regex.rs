@@ -25,16 +25,20 @@ use Param::{Int, String as Str};
 
 pub(super) fn register(m: &mut FuncMap) {
     for (name, must) in [("regexMatch", false), ("mustRegexMatch", true)] {
-        reg(m, name, &[Str, Str], None, move |a| match compile(&sarg(&a, 0)) {
-            Ok(re) => Ok(Value::Bool(re.is_match(&sarg(&a, 1)))),
-            Err(e) if must => Err(FuncError::new(e)),
-            Err(_) => Ok(Value::Bool(false)),
+        reg(m, name, &[Str, Str], None, move |a| {
+            match compile(&sarg(&a, 0)) {
+                Ok(re) => Ok(Value::Bool(re.is_match(&sarg(&a, 1)))),
+                Err(e) if must => Err(FuncError::new(e)),
+                Err(_) => Ok(Value::Bool(false)),
+            }
         });
     }
     for (name, must) in [("regexFind", false), ("mustRegexFind", true)] {
         reg(m, name, &[Str, Str], None, move |a| {
             let re = compiled(&sarg(&a, 0), must)?;
-            Ok(Value::str(re.find(&sarg(&a, 1)).map(|x| x.as_str()).unwrap_or("")))
+            Ok(Value::str(
+                re.find(&sarg(&a, 1)).map(|x| x.as_str()).unwrap_or(""),
+            ))
         });
     }
     for (name, must) in [("regexFindAll", false), ("mustRegexFindAll", true)] {
@@ -46,7 +50,12 @@ pub(super) fn register(m: &mut FuncMap) {
                 // Go returns a nil []string, which prints as [].
                 return Ok(strings(Vec::new()));
             }
-            Ok(strings(found.into_iter().map(|(b, e)| s[b..e].to_string()).collect()))
+            Ok(strings(
+                found
+                    .into_iter()
+                    .map(|(b, e)| s[b..e].to_string())
+                    .collect(),
+            ))
         });
     }
     for (name, must, literal) in [
@@ -57,17 +66,29 @@ pub(super) fn register(m: &mut FuncMap) {
     ] {
         reg(m, name, &[Str, Str, Str], None, move |a| {
             let re = compiled(&sarg(&a, 0), must)?;
-            Ok(Value::from(replace_all(&re, &sarg(&a, 1), &sarg(&a, 2), literal)))
+            Ok(Value::from(replace_all(
+                &re,
+                &sarg(&a, 1),
+                &sarg(&a, 2),
+                literal,
+            )))
         });
     }
     for (name, must) in [("regexSplit", false), ("mustRegexSplit", true)] {
         reg(m, name, &[Str, Str, Int], None, move |a| {
             let pattern = sarg(&a, 0);
             let re = compiled(&pattern, must)?;
-            Ok(strings(split(&re, !pattern.is_empty(), &sarg(&a, 1), iarg(&a, 2))))
+            Ok(strings(split(
+                &re,
+                !pattern.is_empty(),
+                &sarg(&a, 1),
+                iarg(&a, 2),
+            )))
         });
     }
-    reg(m, "regexQuoteMeta", &[Str], None, |a| Ok(Value::from(quote_meta(&sarg(&a, 0)))));
+    reg(m, "regexQuoteMeta", &[Str], None, |a| {
+        Ok(Value::from(quote_meta(&sarg(&a, 0))))
+    });
 }
 
 /// `regexp.Compile` for `must*` (the error) or `regexp.MustCompile` (a panic,
@@ -115,11 +136,16 @@ fn go_syntax_error(p: &str) -> Option<String> {
         match b[i] {
             '\\' => {
                 if i + 1 >= b.len() {
-                    return Some("error parsing regexp: trailing backslash at end of expression: ``".into());
+                    return Some(
+                        "error parsing regexp: trailing backslash at end of expression: ``".into(),
+                    );
                 }
                 if b[i + 1] == 'Q' {
                     let rest: String = b[i + 2..].iter().collect();
-                    let skip = rest.find("\\E").map(|k| rest[..k].chars().count() + 4).unwrap_or(b.len() - i);
+                    let skip = rest
+                        .find("\\E")
+                        .map(|k| rest[..k].chars().count() + 4)
+                        .unwrap_or(b.len() - i);
                     i += skip;
                     prev_repeatable = true;
                     continue;
@@ -141,7 +167,9 @@ fn go_syntax_error(p: &str) -> Option<String> {
                     if b[i] == '\\' {
                         i += 1;
                     } else if b[i] == '[' && b.get(i + 1) == Some(&':') {
-                        if let Some(end) = (i + 2..b.len().saturating_sub(1)).find(|&k| b[k] == ':' && b[k + 1] == ']') {
+                        if let Some(end) = (i + 2..b.len().saturating_sub(1))
+                            .find(|&k| b[k] == ':' && b[k + 1] == ']')
+                        {
                             i = end + 1;
                         }
                     }
@@ -179,9 +207,11 @@ fn go_syntax_error(p: &str) -> Option<String> {
                 if !prev_repeatable {
                     let frag: String = b[i..(i + 1).min(b.len())].iter().collect();
                     let nested = i > 0 && matches!(b[i - 1], '*' | '+' | '?');
-                    if nested && !(b[i] == '?') {
+                    if nested && b[i] != '?' {
                         let frag: String = b[i - 1..=i].iter().collect();
-                        return Some(format!("error parsing regexp: invalid nested repetition operator: `{frag}`"));
+                        return Some(format!(
+                            "error parsing regexp: invalid nested repetition operator: `{frag}`"
+                        ));
                     }
                     if !nested {
                         return Some(format!("error parsing regexp: missing argument to repetition operator: `{frag}`"));
@@ -270,7 +300,9 @@ fn translate(p: &str) -> String {
         }
         if in_class && ch == '[' && c.get(i + 1) == Some(&':') {
             // POSIX class: copy through to its closing ":]".
-            if let Some(end) = (i + 2..c.len().saturating_sub(1)).find(|&k| c[k] == ':' && c[k + 1] == ']') {
+            if let Some(end) =
+                (i + 2..c.len().saturating_sub(1)).find(|&k| c[k] == ':' && c[k + 1] == ']')
+            {
                 out.extend(&c[i..end + 2]);
                 i = end + 2;
                 continue;
@@ -332,7 +364,9 @@ fn replace_all(re: &Regex, src: &str, repl: &str, literal: bool) -> String {
     let mut last_end = 0;
     let mut search = 0;
     while search <= src.len() {
-        let Some(caps) = re.captures_at(src, search) else { break };
+        let Some(caps) = re.captures_at(src, search) else {
+            break;
+        };
         let Some(m) = caps.get(0) else { break };
         dst.push_str(&src[last_end..m.start()]);
         if m.end() > last_end || m.start() == 0 {
@@ -343,7 +377,11 @@ fn replace_all(re: &Regex, src: &str, repl: &str, literal: bool) -> String {
             }
         }
         last_end = m.end();
-        let width = src[search..].chars().next().map(char::len_utf8).unwrap_or(1);
+        let width = src[search..]
+            .chars()
+            .next()
+            .map(char::len_utf8)
+            .unwrap_or(1);
         if search + width > m.end() {
             search += width;
         } else if search + 1 > m.end() {

@@ -57,18 +57,31 @@ fn loose_regex() -> &'static Regex {
 
 fn parse_segment(s: &str) -> Result<u64, String> {
     s.parse::<u64>().map_err(|_| {
-        format!("error parsing version segment: strconv.ParseUint: parsing {}: value out of range", crate::fmt::quote(s))
+        format!(
+            "error parsing version segment: strconv.ParseUint: parsing {}: value out of range",
+            crate::fmt::quote(s)
+        )
     })
 }
 
 impl Version {
     /// `semver.NewVersion` (coercing).
     pub(crate) fn parse(v: &str) -> Result<Version, String> {
-        let m = loose_regex().captures(v).ok_or("invalid semantic version")?;
+        let m = loose_regex()
+            .captures(v)
+            .ok_or("invalid semantic version")?;
         let get = |i: usize| m.get(i).map(|x| x.as_str()).unwrap_or("");
         let major = parse_segment(get(1))?;
-        let minor = if get(2).is_empty() { 0 } else { parse_segment(&get(2)[1..])? };
-        let patch = if get(3).is_empty() { 0 } else { parse_segment(&get(3)[1..])? };
+        let minor = if get(2).is_empty() {
+            0
+        } else {
+            parse_segment(&get(2)[1..])?
+        };
+        let patch = if get(3).is_empty() {
+            0
+        } else {
+            parse_segment(&get(3)[1..])?
+        };
         let pre = get(5).to_string();
         let metadata = get(8).to_string();
         if !pre.is_empty() {
@@ -76,7 +89,8 @@ impl Version {
                 if part.is_empty() {
                     return Err("invalid prerelease string".into());
                 }
-                if part.chars().all(|c| NUM.contains(c)) && part.len() > 1 && part.starts_with('0') {
+                if part.chars().all(|c| NUM.contains(c)) && part.len() > 1 && part.starts_with('0')
+                {
                     return Err("version segment starts with 0".into());
                 }
             }
@@ -84,7 +98,14 @@ impl Version {
         if !metadata.is_empty() && metadata.split('.').any(str::is_empty) {
             return Err("invalid metadata string".into());
         }
-        Ok(Version { major, minor, patch, pre, metadata, original: v.to_string() })
+        Ok(Version {
+            major,
+            minor,
+            patch,
+            pre,
+            metadata,
+            original: v.to_string(),
+        })
     }
 
     fn string(&self) -> String {
@@ -119,7 +140,10 @@ fn compare_prerelease(v: &str, o: &str) -> Ordering {
     let s: Vec<&str> = v.split('.').collect();
     let t: Vec<&str> = o.split('.').collect();
     for i in 0..s.len().max(t.len()) {
-        let d = compare_pre_part(s.get(i).copied().unwrap_or(""), t.get(i).copied().unwrap_or(""));
+        let d = compare_pre_part(
+            s.get(i).copied().unwrap_or(""),
+            t.get(i).copied().unwrap_or(""),
+        );
         if d != Ordering::Equal {
             return d;
         }
@@ -197,9 +221,22 @@ impl Object for SemverObject {
     fn has_method(&self, name: &str) -> bool {
         matches!(
             name,
-            "Major" | "Minor" | "Patch" | "Prerelease" | "Metadata" | "Original" | "String"
-                | "IncMajor" | "IncMinor" | "IncPatch" | "LessThan" | "GreaterThan" | "Equal"
-                | "Compare" | "LessThanEqual" | "GreaterThanEqual"
+            "Major"
+                | "Minor"
+                | "Patch"
+                | "Prerelease"
+                | "Metadata"
+                | "Original"
+                | "String"
+                | "IncMajor"
+                | "IncMinor"
+                | "IncPatch"
+                | "LessThan"
+                | "GreaterThan"
+                | "Equal"
+                | "Compare"
+                | "LessThanEqual"
+                | "GreaterThanEqual"
         )
     }
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
@@ -224,7 +261,10 @@ impl Object for SemverObject {
             n.pre.clear();
             n.metadata.clear();
             n.original = n.string();
-            Value::Object(Rc::new(SemverObject { v: n, pointer: false }))
+            Value::Object(Rc::new(SemverObject {
+                v: n,
+                pointer: false,
+            }))
         };
         Ok(match name {
             "Major" => Value::Uint64(v.major),
@@ -331,7 +371,11 @@ impl Constraints {
             if !re.valid.is_match(part) {
                 return Err(format!("improper constraint: {}", crate::fmt::quote(part)));
             }
-            let mut found: Vec<String> = re.find.find_iter(part).map(|m| m.as_str().to_string()).collect();
+            let mut found: Vec<String> = re
+                .find
+                .find_iter(part)
+                .map(|m| m.as_str().to_string())
+                .collect();
             if found.is_empty() {
                 found.push(part.to_string());
             }
@@ -350,7 +394,9 @@ impl Constraints {
     }
 
     pub(crate) fn check(&self, v: &Version) -> bool {
-        self.ors.iter().any(|(ands, pre)| ands.iter().all(|c| c.check(v, *pre)))
+        self.ors
+            .iter()
+            .any(|(ands, pre)| ands.iter().all(|c| c.check(v, *pre)))
     }
 }
 
@@ -379,7 +425,8 @@ fn parse_constraint(c: &str) -> Result<Constraint, String> {
         "~" | "~>" => Op::Tilde,
         _ => Op::Caret,
     };
-    let (mut ver, mut minor_dirty, mut patch_dirty, mut dirty) = (get(2).to_string(), false, false, false);
+    let (mut ver, mut minor_dirty, mut patch_dirty, mut dirty) =
+        (get(2).to_string(), false, false, false);
     if is_x(get(3)) || get(3).is_empty() {
         ver = format!("0.0.0{}", get(6));
         dirty = true;
@@ -393,7 +440,13 @@ fn parse_constraint(c: &str) -> Result<Constraint, String> {
         ver = format!("{}{}.0{}", get(3), get(4), get(6));
     }
     let con = Version::parse(&ver).map_err(|_| "constraint parser error".to_string())?;
-    Ok(Constraint { op, con, minor_dirty, patch_dirty, dirty })
+    Ok(Constraint {
+        op,
+        con,
+        minor_dirty,
+        patch_dirty,
+        dirty,
+    })
 }
 
 impl Constraint {
@@ -443,7 +496,8 @@ impl Constraint {
                 if !self.dirty {
                     return v.compare(c) != Ordering::Greater;
                 }
-                !(v.major > c.major || (v.major == c.major && v.minor > c.minor && !self.minor_dirty))
+                !(v.major > c.major
+                    || (v.major == c.major && v.minor > c.minor && !self.minor_dirty))
             }
             Op::Tilde => self.tilde(v),
             Op::TildeOrEqual => {
@@ -485,6 +539,6 @@ impl Constraint {
         if v.major != c.major {
             return false;
         }
-        !(v.minor != c.minor && !self.minor_dirty)
+        v.minor == c.minor || self.minor_dirty
     }
 }

@@ -22,14 +22,30 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(Value::from(abbrev(iarg(&a, 0), &sarg(&a, 1))))
     });
     reg(m, "abbrevboth", &[Int, Int, Str], None, |a| {
-        Ok(Value::from(abbrevboth(iarg(&a, 0), iarg(&a, 1), &sarg(&a, 2))))
+        Ok(Value::from(abbrevboth(
+            iarg(&a, 0),
+            iarg(&a, 1),
+            &sarg(&a, 2),
+        )))
     });
-    reg(m, "trunc", &[Int, Str], None, |a| trunc(iarg(&a, 0), &sarg(&a, 1)));
-    reg(m, "trim", &[Str], None, |a| Ok(Value::from(go_trim_space(&sarg(&a, 0)))));
-    reg(m, "upper", &[Str], None, |a| Ok(Value::from(go_upper(&sarg(&a, 0)))));
-    reg(m, "lower", &[Str], None, |a| Ok(Value::from(go_lower(&sarg(&a, 0)))));
-    reg(m, "title", &[Str], None, |a| Ok(Value::from(go_title(&sarg(&a, 0)))));
-    reg(m, "untitle", &[Str], None, |a| Ok(Value::from(untitle(&sarg(&a, 0)))));
+    reg(m, "trunc", &[Int, Str], None, |a| {
+        trunc(iarg(&a, 0), &sarg(&a, 1))
+    });
+    reg(m, "trim", &[Str], None, |a| {
+        Ok(Value::from(go_trim_space(&sarg(&a, 0))))
+    });
+    reg(m, "upper", &[Str], None, |a| {
+        Ok(Value::from(go_upper(&sarg(&a, 0))))
+    });
+    reg(m, "lower", &[Str], None, |a| {
+        Ok(Value::from(go_lower(&sarg(&a, 0))))
+    });
+    reg(m, "title", &[Str], None, |a| {
+        Ok(Value::from(go_title(&sarg(&a, 0))))
+    });
+    reg(m, "untitle", &[Str], None, |a| {
+        Ok(Value::from(untitle(&sarg(&a, 0))))
+    });
     reg(m, "substr", &[Int, Int, Str], None, |a| {
         substr(iarg(&a, 0), iarg(&a, 1), &sarg(&a, 2))
     });
@@ -59,9 +75,15 @@ pub(super) fn register(m: &mut FuncMap) {
         let (prefix, s) = (sarg(&a, 0), sarg(&a, 1));
         Ok(Value::from(s.strip_prefix(&*prefix).unwrap_or(&s)))
     });
-    reg(m, "nospace", &[Str], None, |a| Ok(Value::from(nospace(&sarg(&a, 0)))));
-    reg(m, "initials", &[Str], None, |a| Ok(Value::from(initials(&sarg(&a, 0)))));
-    reg(m, "swapcase", &[Str], None, |a| Ok(Value::from(swapcase(&sarg(&a, 0)))));
+    reg(m, "nospace", &[Str], None, |a| {
+        Ok(Value::from(nospace(&sarg(&a, 0))))
+    });
+    reg(m, "initials", &[Str], None, |a| {
+        Ok(Value::from(initials(&sarg(&a, 0))))
+    });
+    reg(m, "swapcase", &[Str], None, |a| {
+        Ok(Value::from(swapcase(&sarg(&a, 0))))
+    });
     reg(m, "shuffle", &[Str], None, |a| {
         let mut chars: Vec<char> = sarg(&a, 0).chars().collect();
         chars.shuffle(&mut rand::thread_rng());
@@ -77,10 +99,20 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(Value::from(super::words::to_pascal_case(&sarg(&a, 0))))
     });
     reg(m, "wrap", &[Int, Str], None, |a| {
-        Ok(Value::from(wrap_custom(&sarg(&a, 1), iarg(&a, 0), "", false)))
+        Ok(Value::from(wrap_custom(
+            &sarg(&a, 1),
+            iarg(&a, 0),
+            "",
+            false,
+        )))
     });
     reg(m, "wrapWith", &[Int, Str, Str], None, |a| {
-        Ok(Value::from(wrap_custom(&sarg(&a, 2), iarg(&a, 0), &sarg(&a, 1), true)))
+        Ok(Value::from(wrap_custom(
+            &sarg(&a, 2),
+            iarg(&a, 0),
+            &sarg(&a, 1),
+            true,
+        )))
     });
     reg(m, "contains", &[Str, Str], None, |a| {
         Ok(Value::Bool(sarg(&a, 1).contains(&*sarg(&a, 0))))
@@ -92,29 +124,51 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(Value::Bool(sarg(&a, 1).ends_with(&*sarg(&a, 0))))
     });
     reg(m, "quote", &[], Some(Any), |a| {
-        let parts: Vec<String> = a.iter().filter(|v| !v.is_nil()).map(|v| quote(&strval(v))).collect();
+        let parts: Vec<String> = a
+            .iter()
+            .filter(|v| !v.is_nil())
+            .map(|v| quote(&strval(v)))
+            .collect();
         Ok(Value::from(parts.join(" ")))
     });
     reg(m, "squote", &[], Some(Any), |a| {
-        let parts: Vec<String> =
-            a.iter().filter(|v| !v.is_nil()).map(|v| format!("'{}'", display(v))).collect();
+        let parts: Vec<String> = a
+            .iter()
+            .filter(|v| !v.is_nil())
+            .map(|v| format!("'{}'", display(v)))
+            .collect();
         Ok(Value::from(parts.join(" ")))
     });
     reg(m, "cat", &[], Some(Any), |a| {
         let parts: Vec<String> = a.iter().filter(|v| !v.is_nil()).map(display).collect();
         Ok(Value::from(parts.join(" ")))
     });
-    reg(m, "indent", &[Int, Str], None, |a| Ok(Value::from(indent(iarg(&a, 0), &sarg(&a, 1)))));
+    reg(m, "indent", &[Int, Str], None, |a| {
+        Ok(Value::from(indent(iarg(&a, 0), &sarg(&a, 1))))
+    });
     reg(m, "nindent", &[Int, Str], None, |a| {
-        Ok(Value::from(format!("\n{}", indent(iarg(&a, 0), &sarg(&a, 1)))))
+        Ok(Value::from(format!(
+            "\n{}",
+            indent(iarg(&a, 0), &sarg(&a, 1))
+        )))
     });
     reg(m, "replace", &[Str, Str, Str], None, |a| {
-        Ok(Value::from(go_replace_all(&sarg(&a, 2), &sarg(&a, 0), &sarg(&a, 1))))
+        Ok(Value::from(go_replace_all(
+            &sarg(&a, 2),
+            &sarg(&a, 0),
+            &sarg(&a, 1),
+        )))
     });
     reg(m, "plural", &[Str, Str, Int], None, |a| {
-        Ok(Value::String(if iarg(&a, 2) == 1 { sarg(&a, 0) } else { sarg(&a, 1) }))
+        Ok(Value::String(if iarg(&a, 2) == 1 {
+            sarg(&a, 0)
+        } else {
+            sarg(&a, 1)
+        }))
     });
-    reg(m, "toString", &[Any], None, |a| Ok(Value::from(strval(&arg(&a, 0)))));
+    reg(m, "toString", &[Any], None, |a| {
+        Ok(Value::from(strval(&arg(&a, 0))))
+    });
     reg(m, "split", &[Str, Str], None, |a| {
         Ok(index_map(go_split(&sarg(&a, 1), &sarg(&a, 0), -1)))
     });
@@ -124,7 +178,9 @@ pub(super) fn register(m: &mut FuncMap) {
     reg(m, "splitList", &[Str, Str], None, |a| {
         Ok(strings(go_split(&sarg(&a, 1), &sarg(&a, 0), -1)))
     });
-    reg(m, "toStrings", &[Any], None, |a| Ok(strings(strslice(&arg(&a, 0)))));
+    reg(m, "toStrings", &[Any], None, |a| {
+        Ok(strings(strslice(&arg(&a, 0))))
+    });
     reg(m, "join", &[Str, Any], None, |a| {
         Ok(Value::from(strslice(&arg(&a, 1)).join(&sarg(&a, 0))))
     });
@@ -148,9 +204,19 @@ pub(crate) fn go_split(s: &str, sep: &str, n: i64) -> Vec<String> {
     }
     if sep.is_empty() {
         // Split into UTF-8 sequences, the last one holding the rest.
-        let chars: Vec<&str> = s.char_indices().map(|(i, c)| &s[i..i + c.len_utf8()]).collect();
-        let limit = if n < 0 || n as usize > chars.len() { chars.len() } else { n as usize };
-        let mut out: Vec<String> = chars[..limit.saturating_sub(1)].iter().map(|p| p.to_string()).collect();
+        let chars: Vec<&str> = s
+            .char_indices()
+            .map(|(i, c)| &s[i..i + c.len_utf8()])
+            .collect();
+        let limit = if n < 0 || n as usize > chars.len() {
+            chars.len()
+        } else {
+            n as usize
+        };
+        let mut out: Vec<String> = chars[..limit.saturating_sub(1)]
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
         if limit > 0 {
             let consumed: usize = out.iter().map(String::len).sum();
             out.push(s[consumed..].to_string());
@@ -181,15 +247,20 @@ fn go_replace_all(s: &str, old: &str, new: &str) -> String {
 
 /// sprig's `split` result: `{_0: first, _1: second, ...}`.
 fn index_map(parts: Vec<String>) -> Value {
-    let entries: BTreeMap<String, Value> =
-        parts.into_iter().enumerate().map(|(i, p)| (format!("_{i}"), Value::from(p))).collect();
+    let entries: BTreeMap<String, Value> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (format!("_{i}"), Value::from(p)))
+        .collect();
     Value::map(entries)
 }
 
 /// Go's `unicode.IsSpace`.
 pub(crate) fn is_go_space(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r' | ' ' | '\u{85}' | '\u{a0}')
-        || (c as u32 > 0xff && c.is_whitespace())
+    matches!(
+        c,
+        '\t' | '\n' | '\x0b' | '\x0c' | '\r' | ' ' | '\u{85}' | '\u{a0}'
+    ) || (c as u32 > 0xff && c.is_whitespace())
 }
 
 /// `strings.TrimSpace`.
@@ -315,7 +386,11 @@ fn swapcase(s: &str) -> String {
 /// then written back as Latin-1 runes).
 fn nospace(s: &str) -> String {
     let bytes = s.as_bytes();
-    let kept: Vec<u8> = bytes.iter().copied().filter(|b| !is_go_space(char::from(*b))).collect();
+    let kept: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .filter(|b| !is_go_space(char::from(*b)))
+        .collect();
     if kept.len() == bytes.len() {
         return s.to_string();
     }
@@ -381,7 +456,9 @@ fn substr(start: i64, end: i64, s: &str) -> Result<Value, FuncError> {
         return Ok(Value::from(byte_slice(s, start as usize, s.len())));
     }
     if start > end {
-        return Err(FuncError::new(format!("runtime error: slice bounds out of range [{start}:{end}]")));
+        return Err(FuncError::new(format!(
+            "runtime error: slice bounds out of range [{start}:{end}]"
+        )));
     }
     Ok(Value::from(byte_slice(s, start as usize, end as usize)))
 }
@@ -426,7 +503,10 @@ fn abbreviate_full(s: &str, offset: i64, max_width: i64) -> Option<String> {
         let rest = byte_slice(s, offset as usize, s.len());
         return Some(format!("...{}", abbreviate_full(&rest, 0, max_width - 3)?));
     }
-    Some(format!("...{}", byte_slice(s, (len - (max_width - 3)) as usize, s.len())))
+    Some(format!(
+        "...{}",
+        byte_slice(s, (len - (max_width - 3)) as usize, s.len())
+    ))
 }
 
 /// goutils `WrapCustom` (byte offsets, breaking at ASCII spaces).

@@ -16,7 +16,8 @@ use Param::{Map as MapP, String as Str};
 
 pub(super) fn register(m: &mut FuncMap) {
     reg(m, "urlParse", &[Str], None, |a| {
-        let u = parse(&sarg(&a, 0)).map_err(|e| FuncError::new(format!("unable to parse url: {e}")))?;
+        let u =
+            parse(&sarg(&a, 0)).map_err(|e| FuncError::new(format!("unable to parse url: {e}")))?;
         let mut d = BTreeMap::new();
         let s = |x: &str| Value::str(x);
         d.insert("scheme".into(), s(&u.scheme));
@@ -26,7 +27,10 @@ pub(super) fn register(m: &mut FuncMap) {
         d.insert("query".into(), s(&u.raw_query));
         d.insert("opaque".into(), s(&u.opaque));
         d.insert("fragment".into(), s(&u.fragment));
-        d.insert("userinfo".into(), s(&u.user.as_ref().map(userinfo_string).unwrap_or_default()));
+        d.insert(
+            "userinfo".into(),
+            s(&u.user.as_ref().map(userinfo_string).unwrap_or_default()),
+        );
         Ok(Value::map(d))
     });
     reg(m, "urlJoin", &[MapP], None, |a| {
@@ -87,10 +91,8 @@ fn should_escape(c: u8, mode: Mode) -> bool {
     if c.is_ascii_alphanumeric() {
         return false;
     }
-    if mode == Mode::Host {
-        if matches!(c, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'[' | b']' | b'<' | b'>' | b'"') {
-            return false;
-        }
+    if mode == Mode::Host && b"!$&'()*+,;=:[]<>\"".contains(&c) {
+        return false;
     }
     match c {
         b'-' | b'_' | b'.' | b'~' => return false,
@@ -129,9 +131,15 @@ fn unescape(s: &str, mode: Mode) -> Result<String, String> {
     while i < b.len() {
         match b[i] {
             b'%' => {
-                if i + 2 >= b.len() || !b[i + 1].is_ascii_hexdigit() || !b[i + 2].is_ascii_hexdigit() {
+                if i + 2 >= b.len()
+                    || !b[i + 1].is_ascii_hexdigit()
+                    || !b[i + 2].is_ascii_hexdigit()
+                {
                     let end = (i + 3).min(b.len());
-                    return Err(format!("invalid URL escape {}", quote(&String::from_utf8_lossy(&b[i..end]))));
+                    return Err(format!(
+                        "invalid URL escape {}",
+                        quote(&String::from_utf8_lossy(&b[i..end]))
+                    ));
                 }
                 let v = u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(0);
                 if mode == Mode::Host && v < 0x80 && &s[i..i + 3] != "%25" {
@@ -142,7 +150,10 @@ fn unescape(s: &str, mode: Mode) -> Result<String, String> {
             }
             c => {
                 if mode == Mode::Host && c < 0x80 && should_escape(c, mode) {
-                    return Err(format!("invalid character {} in host name", quote(&char::from(c).to_string())));
+                    return Err(format!(
+                        "invalid character {} in host name",
+                        quote(&char::from(c).to_string())
+                    ));
                 }
                 out.push(c);
                 i += 1;
@@ -244,14 +255,18 @@ fn parse_authority(authority: &str) -> Result<(Option<User>, String), String> {
     })?;
     let Some(i) = at else { return Ok((None, host)) };
     let info = &authority[..i];
-    if !info.bytes().all(|c| {
-        c.is_ascii_alphanumeric() || b"-._:~!$&'()*+,;=%@".contains(&c)
-    }) {
+    if !info
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || b"-._:~!$&'()*+,;=%@".contains(&c))
+    {
         return Err("net/url: invalid userinfo".into());
     }
     let user = match info.split_once(':') {
         None => (unescape(info, Mode::UserPassword)?, None),
-        Some((u, p)) => (unescape(u, Mode::UserPassword)?, Some(unescape(p, Mode::UserPassword)?)),
+        Some((u, p)) => (
+            unescape(u, Mode::UserPassword)?,
+            Some(unescape(p, Mode::UserPassword)?),
+        ),
     };
     Ok((Some(user), host))
 }
@@ -313,21 +328,24 @@ impl Url {
         if !self.opaque.is_empty() {
             buf.push_str(&self.opaque);
         } else {
-            if !self.scheme.is_empty() || !self.host.is_empty() || self.user.is_some() {
-                if !(self.omit_host && self.host.is_empty() && self.user.is_none()) {
-                    if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
-                        buf.push_str("//");
-                    }
-                    if let Some(u) = &self.user {
-                        buf.push_str(&userinfo_string(u));
-                        buf.push('@');
-                    }
-                    if !self.host.is_empty() {
-                        buf.push_str(&escape(&self.host, Mode::Host));
-                    }
+            let authority = !self.scheme.is_empty() || !self.host.is_empty() || self.user.is_some();
+            if authority && !(self.omit_host && self.host.is_empty() && self.user.is_none()) {
+                if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
+                    buf.push_str("//");
+                }
+                if let Some(u) = &self.user {
+                    buf.push_str(&userinfo_string(u));
+                    buf.push('@');
+                }
+                if !self.host.is_empty() {
+                    buf.push_str(&escape(&self.host, Mode::Host));
                 }
             }
-            let path = if self.path == "*" { "*".to_string() } else { escape(&self.path, Mode::Path) };
+            let path = if self.path == "*" {
+                "*".to_string()
+            } else {
+                escape(&self.path, Mode::Path)
+            };
             if !path.is_empty() && !path.starts_with('/') && !self.host.is_empty() {
                 buf.push('/');
             }

@@ -23,8 +23,31 @@ fn is_connector(c: char) -> bool {
 /// the common general-punctuation and CJK blocks beyond.
 pub(crate) fn is_punct(c: char) -> bool {
     if c.is_ascii() {
-        return matches!(c, '!' | '"' | '#' | '%' | '&' | '\'' | '(' | ')' | '*' | ',' | '-' | '.'
-            | '/' | ':' | ';' | '?' | '@' | '[' | '\\' | ']' | '_' | '{' | '}');
+        return matches!(
+            c,
+            '!' | '"'
+                | '#'
+                | '%'
+                | '&'
+                | '\''
+                | '('
+                | ')'
+                | '*'
+                | ','
+                | '-'
+                | '.'
+                | '/'
+                | ':'
+                | ';'
+                | '?'
+                | '@'
+                | '['
+                | '\\'
+                | ']'
+                | '_'
+                | '{'
+                | '}'
+        );
     }
     matches!(c, '\u{a1}' | '\u{a7}' | '\u{ab}' | '\u{b6}' | '\u{b7}' | '\u{bb}' | '\u{bf}'
         | '\u{37e}' | '\u{387}' | '\u{55a}'..='\u{55f}' | '\u{589}' | '\u{58a}'
@@ -48,7 +71,9 @@ fn is_alphabet(c: char) -> bool {
         return false;
     }
     let u = c as u32;
-    !((0x4e00..=0x9fcc).contains(&u) || (0x3400..=0x4d85).contains(&u) || (0x20000..=0x2b81d).contains(&u))
+    !((0x4e00..=0x9fcc).contains(&u)
+        || (0x3400..=0x4d85).contains(&u)
+        || (0x20000..=0x2b81d).contains(&u))
 }
 
 /// xstrings `nextWord` over chars (Rust strings hold no invalid UTF-8, so
