@@ -144,13 +144,10 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(Value::from(parts.join(" ")))
     });
     reg(m, "indent", &[Int, Str], None, |a| {
-        Ok(Value::from(indent(iarg(&a, 0), &sarg(&a, 1))))
+        indent_checked(iarg(&a, 0), &sarg(&a, 1)).map(Value::from)
     });
     reg(m, "nindent", &[Int, Str], None, |a| {
-        Ok(Value::from(format!(
-            "\n{}",
-            indent(iarg(&a, 0), &sarg(&a, 1))
-        )))
+        indent_checked(iarg(&a, 0), &sarg(&a, 1)).map(|s| Value::from(format!("\n{s}")))
     });
     reg(m, "replace", &[Str, Str, Str], None, |a| {
         Ok(Value::from(go_replace_all(
@@ -414,6 +411,14 @@ fn initials(s: &str) -> String {
     out
 }
 
+/// `indent` with Go's panic for a negative count (`strings.Repeat`).
+fn indent_checked(spaces: i64, s: &str) -> Result<String, FuncError> {
+    if spaces < 0 {
+        return Err(FuncError::new("strings: negative Repeat count"));
+    }
+    Ok(indent(spaces, s))
+}
+
 /// sprig's `indent`: pad the start and every line after a newline.
 pub(crate) fn indent(spaces: i64, s: &str) -> String {
     let pad = " ".repeat(spaces.max(0) as usize);
@@ -440,7 +445,12 @@ fn trunc(c: i64, s: &str) -> Result<Value, FuncError> {
 fn substr(start: i64, end: i64, s: &str) -> Result<Value, FuncError> {
     let len = s.len() as i64;
     if start < 0 {
-        if end < 0 || end > len {
+        if end < 0 {
+            return Err(FuncError::new(format!(
+                "runtime error: slice bounds out of range [:{end}]"
+            )));
+        }
+        if end > len {
             return Err(FuncError::new(format!(
                 "runtime error: slice bounds out of range [:{end}] with length {len}"
             )));
