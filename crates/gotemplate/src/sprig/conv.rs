@@ -200,7 +200,9 @@ pub(crate) fn parse_go_float(s: &str) -> Option<f64> {
     let sign = if neg { -1.0 } else { 1.0 };
     match lower.as_str() {
         "inf" | "infinity" => return Some(sign * f64::INFINITY),
-        "nan" => return Some(f64::NAN),
+        // Go accepts NaN only unsigned.
+        "nan" if body.len() == s.len() => return Some(f64::NAN),
+        "nan" => return None,
         _ => {}
     }
     if lower.contains('_') && !underscore_ok(s) {
