@@ -290,7 +290,17 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
                     .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
         }
         (Value::Object(x), Value::Object(y)) => {
-            Rc::ptr_eq(x, y) || (x.type_name() == y.type_name() && x.display() == y.display())
+            // Go compares every field; the printed form, the JSON form and a
+            // version's original text stand for them here.
+            let original = |o: &Rc<dyn crate::value::Object>| {
+                o.has_method("Original")
+                    .then(|| o.call_method("Original", &[]).ok().map(|v| display(&v)))
+            };
+            Rc::ptr_eq(x, y)
+                || (x.type_name() == y.type_name()
+                    && x.display() == y.display()
+                    && x.to_json() == y.to_json()
+                    && original(x) == original(y))
         }
         _ => false,
     }
