@@ -110,13 +110,18 @@ pub(super) fn register(m: &mut FuncMap) {
 struct GoTime {
     dt: DateTime<FixedOffset>,
     abbrev: String,
+    /// `now`'s monotonic clock reading, printed as ` m=+S.NNNNNNNNN`.
     monotonic: bool,
+    mono_nanos: u128,
 }
 
 impl GoTime {
     fn now() -> GoTime {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let start = *START.get_or_init(std::time::Instant::now);
         let mut t = in_zone(Utc::now(), &local_zone());
         t.monotonic = true;
+        t.mono_nanos = start.elapsed().as_nanos();
         t
     }
     fn zero() -> GoTime {
@@ -128,6 +133,7 @@ impl GoTime {
             dt,
             abbrev: "UTC".into(),
             monotonic: false,
+            mono_nanos: 0,
         }
     }
     fn unix(secs: i64) -> GoTime {
@@ -197,6 +203,7 @@ fn in_zone(utc: DateTime<Utc>, zone: &Zone) -> GoTime {
             dt: utc.fixed_offset(),
             abbrev: "UTC".into(),
             monotonic: false,
+            mono_nanos: 0,
         },
         Zone::Named(tz) => {
             let local = utc.with_timezone(tz);
@@ -210,6 +217,7 @@ fn in_zone(utc: DateTime<Utc>, zone: &Zone) -> GoTime {
                 dt: utc.with_timezone(&fixed),
                 abbrev,
                 monotonic: false,
+                mono_nanos: 0,
             }
         }
     }
@@ -320,7 +328,12 @@ impl Object for TimeObject {
         let t = &self.0;
         let mut s = format_time(t, "2006-01-02 15:04:05.999999999 -0700 MST");
         if t.monotonic {
-            s.push_str(" m=+0.000000001");
+            let n = t.mono_nanos;
+            s.push_str(&format!(
+                " m=+{}.{:09}",
+                n / 1_000_000_000,
+                n % 1_000_000_000
+            ));
         }
         s
     }
@@ -918,6 +931,7 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
             dt: instant.with_timezone(&fixed),
             abbrev: zone_name.unwrap_or_default(),
             monotonic: false,
+            mono_nanos: 0,
         });
     }
     if let Some(name) = zone_name {
@@ -941,6 +955,7 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
             dt: instant.with_timezone(&fixed),
             abbrev: name,
             monotonic: false,
+            mono_nanos: 0,
         });
     }
     let utc_instant = match &local {
@@ -1145,4 +1160,69 @@ fn parse_base10_clamped(s: &str) -> i64 {
     }
     let v = if neg { -v } else { v };
     v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_prints_like_go_time_string() {
+        let v = time_value(GoTime::now());
+        let Value::Object(o) = &v else {
+            panic!("not an object")
+        };
+        assert_eq!(o.type_name(), "time.Time");
+        let s = o.display();
+        // 2026-12-01 21:21:09.123456789 +0000 UTC m=+0.000012345
+        let (wall, mono) = s.split_once(" m=+").expect("monotonic part");
+        assert!(
+            mono.split_once('.')
+                .is_some_and(|(a, b)| a.parse::<u64>().is_ok() && b.len() == 9),
+            "{s}"
+        );
+        assert_eq!(&wall[4..5], "-");
+        assert_eq!(&wall[10..11], " ");
+        assert!(
+            parse_time("2006-01-02 15:04:05.999999999 -0700 MST", wall).is_ok(),
+            "{wall}"
+        );
+    }
+
+    #[test]
+    fn durations_as_go_prints_them() {
+        // Outputs taken from Helm (`duration`, `durationRound`, `dateModify`).
+        for (nanos, want) in [
+            (0, "0s"),
+            (75_000_000_000, "1m15s"),
+            (3_661_000_000_000, "1h1m1s"),
+            (-90_000_000_000, "-1m30s"),
+            (1_500_000, "1.5ms"),
+            (1_000, "1µs"),
+            (95_000_000_000_000, "26h23m20s"),
+        ] {
+            assert_eq!(format_duration(nanos), want, "{nanos}");
+        }
+        assert_eq!(duration_round(parse_duration("2h10m").unwrap_or(0)), "2h");
+        assert_eq!(duration_round(parse_duration("1h").unwrap_or(0)), "60m");
+        assert_eq!(duration_round(parse_duration("800h").unwrap_or(0)), "1mo");
+        assert_eq!(
+            parse_duration("5d").err().as_deref(),
+            Some("time: unknown unit \"d\" in duration \"5d\"")
+        );
+    }
+
+    #[test]
+    fn layouts_format_and_parse() {
+        let t = parse_time("2006-01-02 15:04:05", "2009-03-04 05:06:07").expect("parse");
+        assert_eq!(format_time(&t, "06 1 2 3 4 5 pm"), "09 3 4 5 6 7 am");
+        assert_eq!(
+            format_time(&t, "Mon Jan _2 15:04:05 MST 2006"),
+            "Wed Mar  4 05:06:07 UTC 2009"
+        );
+        assert_eq!(
+            parse_time("2006-01-02", "bad").err().as_deref(),
+            Some("parsing time \"bad\" as \"2006-01-02\": cannot parse \"bad\" as \"2006\"")
+        );
+    }
 }

@@ -14,6 +14,10 @@
 //! (any byte) reads as `.`; Rust limits compiled program size (10 MiB),
 //! Go limits repetition counts to 1000 (both refuse, texts differ).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use regex::Regex;
 
 use super::conv::{iarg, sarg, strings};
@@ -26,7 +30,7 @@ use Param::{Int, String as Str};
 pub(super) fn register(m: &mut FuncMap) {
     for (name, must) in [("regexMatch", false), ("mustRegexMatch", true)] {
         reg(m, name, &[Str, Str], None, move |a| {
-            match compile(&sarg(&a, 0)) {
+            match cached(&sarg(&a, 0)) {
                 Ok(re) => Ok(Value::Bool(re.is_match(&sarg(&a, 1)))),
                 Err(e) if must => Err(FuncError::new(e)),
                 Err(_) => Ok(Value::Bool(false)),
@@ -93,14 +97,34 @@ pub(super) fn register(m: &mut FuncMap) {
 
 /// `regexp.Compile` for `must*` (the error) or `regexp.MustCompile` (a panic,
 /// whose text Go prefixes with `regexp: Compile(...)`).
-fn compiled(pattern: &str, must: bool) -> Result<Compiled, FuncError> {
-    compile(pattern).map_err(|e| {
+fn compiled(pattern: &str, must: bool) -> Result<Rc<Compiled>, FuncError> {
+    cached(pattern).map_err(|e| {
         if must {
             FuncError::new(e)
         } else {
             FuncError::new(format!("regexp: Compile({}): {e}", go_backquote(pattern)))
         }
     })
+}
+
+/// Patterns compiled so far on this thread (templates call the same regex
+/// for every item of a loop); cleared when it grows past 256 entries.
+fn cached(pattern: &str) -> Result<Rc<Compiled>, String> {
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Rc<Compiled>>> = RefCell::new(HashMap::new());
+    }
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(pattern).cloned()) {
+        return Ok(hit);
+    }
+    let re = Rc::new(compile(pattern)?);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 256 {
+            c.clear();
+        }
+        c.insert(pattern.to_string(), re.clone());
+    });
+    Ok(re)
 }
 
 /// Go's `strconv.Quote`-or-backquote choice in MustCompile's panic: a raw

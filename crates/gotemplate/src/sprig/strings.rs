@@ -566,3 +566,56 @@ fn wrap_custom(s: &str, width: i64, newline: &str, wrap_long_words: bool) -> Str
     out.extend_from_slice(&b[offset..]);
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_string_quirks() {
+        // Expected values from Helm (see tests/probes/sprig-strings.txt).
+        assert_eq!(nospace("à b"), "Ãb");
+        assert_eq!(initials("élan vital"), "Ãv");
+        assert_eq!(
+            go_title("hello's world 1st x-ray"),
+            "Hello'S World 1st X-Ray"
+        );
+        assert_eq!(swapcase("This Is A.Test"), "tHIS iS a.tEST");
+        assert_eq!(
+            super::super::words::to_lower_case("HTTPRequestID", '_'),
+            "http_request_id"
+        );
+        assert_eq!(super::super::words::to_pascal_case("FOO_BAR"), "FooBar");
+        assert_eq!(
+            wrap_custom("aaaaaaaaa bb", 4, "<br>", true),
+            "aaaa<br>aaaa<br>a bb"
+        );
+        assert_eq!(
+            abbreviate_full("abcdefghijklmnopqrstuvwxyz", 5, 10).as_deref(),
+            Some("...fghi...")
+        );
+    }
+
+    #[test]
+    fn shuffle_keeps_the_characters() {
+        let f = super::super::functions();
+        let out =
+            (f["shuffle"].call)(&mut NoEnv, vec![Value::from("hello, wörld")]).expect("shuffle");
+        let mut got: Vec<char> = crate::fmt::display(&out).chars().collect();
+        let mut want: Vec<char> = "hello, wörld".chars().collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    struct NoEnv;
+
+    impl crate::func::Env for NoEnv {
+        fn execute_named(&mut self, _: &str, _: Value) -> Result<String, FuncError> {
+            Err(FuncError::new("no executor"))
+        }
+        fn execute_text(&mut self, _: &str, _: Value) -> Result<String, FuncError> {
+            Err(FuncError::new("no executor"))
+        }
+    }
+}
