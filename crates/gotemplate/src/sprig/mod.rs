@@ -19,6 +19,32 @@
 //!   already in the workspace's tree; ring cannot generate RSA keys).
 //! - `aes`: `encryptAES`/`decryptAES` (AES-256-CBC as sprig does it).
 //! - `bcrypt`: `bcrypt` and `htpasswd` (`$2a$` hashes, cost 10, as x/crypto makes).
+//!
+//! Signatures: each function declares Go's parameter types ([`Param`]);
+//! where sprig takes a type [`Param`] cannot name, the function declares
+//! `Param::Any` and checks itself: `time.Time` (`dateModify`, `unixEpoch`,
+//! `date*` accept anything as Go's `interface{}` does), `sprig.certificate`
+//! (`genSignedCert*`'s CA) and `uint32` (`derivePassword`'s counter, as
+//! `Param::Int`). Go's executor rejects wrong types there before the call
+//! (`can't handle "x" for arg of type time.Time`, `expected unsigned
+//! integer; found -1`); these bodies return a similar error instead.
+//!
+//! Known differences from Go (the value model's, not fixable here):
+//! - `split`/`splitn` return `map[string]string` in Go; here a
+//!   `map[string]interface {}` (same printing, `index`, `range`; `typeOf` differs).
+//! - `chunk` returns `[][]interface {}` in Go; here `[]interface {}` of lists.
+//! - Strings cannot hold invalid UTF-8: `b64dec`/`b32dec` of binary data,
+//!   and `trunc`/`substr`/`abbrev`/`wrap` cutting inside a character, give
+//!   U+FFFD where Go keeps the raw bytes (`len` and `quote` then differ).
+//! - `time.Time`'s `.Month`/`.Weekday` return the name as a `string`
+//!   (Go: `time.Month`/`time.Weekday`, printing the same).
+//! - `until`/`untilStep`/`seq` stop at 10,000,000 elements (Go has no limit)
+//!   and at int64 overflow (Go loops forever); `repeat` refuses outputs over
+//!   2 GiB (Go tries to allocate them).
+//! - `genPrivateKey "dsa"` is unsupported; certificates carry a subject key
+//!   identifier on leaves too; other certificate bytes are random in both.
+//! - Regex: see `regex` for the RE2 translation; Unicode property names the
+//!   regex crate knows but Go does not (e.g. `\p{Emoji}`) are accepted.
 
 mod certs;
 mod conv;
