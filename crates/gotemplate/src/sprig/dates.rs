@@ -141,7 +141,10 @@ impl GoTime {
         in_zone(utc, &local_zone())
     }
     fn add_nanos(&self, d: i64) -> GoTime {
-        let dt = self.dt + chrono::Duration::nanoseconds(d);
+        // Beyond chrono's range (year ±262143) the time stays as it was.
+        let Some(dt) = self.dt.checked_add_signed(chrono::Duration::nanoseconds(d)) else {
+            return self.clone();
+        };
         let mut t = self.clone();
         t.dt = dt;
         if let Some(tz) = tz_for_abbrev_offset(self) {
