@@ -267,6 +267,19 @@ pub(crate) fn go_trim_space(s: &str) -> &str {
 
 /// `unicode.ToUpper` of one rune (simple mapping: no `ß` → `SS`).
 pub(crate) fn upper_rune(c: char) -> char {
+    // Greek letters with ypogegrammeni: their simple upper case is the
+    // prosgegrammeni form (Rust's full mapping splits them in two).
+    let u = c as u32;
+    let greek = match u {
+        0x1F80..=0x1F87 | 0x1F90..=0x1F97 | 0x1FA0..=0x1FA7 => Some(u + 8),
+        0x1FB3 => Some(0x1FBC),
+        0x1FC3 => Some(0x1FCC),
+        0x1FF3 => Some(0x1FFC),
+        _ => None,
+    };
+    if let Some(g) = greek.and_then(char::from_u32) {
+        return g;
+    }
     let mut it = c.to_uppercase();
     match (it.next(), it.next()) {
         (Some(u), None) => u,
