@@ -494,7 +494,7 @@ impl<'a> Translator<'a> {
                             };
                             let name = &after[..close];
                             if name.is_empty()
-                                || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                                || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                             {
                                 let end = self.i + 2 + prefix_len + name.chars().count() + 1;
                                 return Err(("invalid named capture", self.frag(start, end)));
