@@ -244,11 +244,32 @@ fn time_value(t: GoTime) -> Value {
 
 struct TimeObject(GoTime);
 
+/// The private method through which the date functions read a time back
+/// from its object (templates cannot reach it: `has_method` says no).
+const STATE_METHOD: &str = "\u{0}state";
+
 fn time_of(o: &Rc<dyn Object>) -> GoTime {
-    // Objects of our type print as Go's String(); read it back.
-    let s = o.display();
-    let s = s.split(" m=").next().unwrap_or(&s).to_string();
-    parse_time("2006-01-02 15:04:05.999999999 -0700 MST", &s).unwrap_or_else(|_| GoTime::zero())
+    let state = o.call_method(STATE_METHOD, &[]).ok();
+    let items = match &state {
+        Some(Value::List(_, items)) => items.as_slice(),
+        _ => &[],
+    };
+    let int = |i: usize| match items.get(i) {
+        Some(Value::Int64(n)) => *n,
+        _ => 0,
+    };
+    let (secs, nanos, offset, mono) = (int(0), int(1), int(2), int(4));
+    let abbrev = items.get(3).map(crate::fmt::display).unwrap_or_default();
+    let fixed = FixedOffset::east_opt(offset as i32).unwrap_or_else(|| Utc.fix());
+    match DateTime::<Utc>::from_timestamp(secs, nanos as u32) {
+        Some(utc) => GoTime {
+            dt: utc.with_timezone(&fixed),
+            abbrev,
+            monotonic: mono >= 0,
+            mono_nanos: mono.max(0) as u128,
+        },
+        None => GoTime::zero(),
+    }
 }
 
 fn time_arg(a: &[Value], i: usize) -> Result<GoTime, FuncError> {
@@ -324,6 +345,17 @@ impl Object for TimeObject {
                 Value::Bool(dt.timestamp() == GoTime::zero().dt.timestamp() && dt.nanosecond() == 0)
             }
             "String" => Value::from(self.display()),
+            STATE_METHOD => Value::list(vec![
+                Value::Int64(dt.timestamp()),
+                Value::Int64(i64::from(dt.timestamp_subsec_nanos())),
+                Value::Int64(i64::from(dt.offset().local_minus_utc())),
+                Value::from(t.abbrev.clone()),
+                Value::Int64(if t.monotonic {
+                    i64::try_from(t.mono_nanos).unwrap_or(i64::MAX)
+                } else {
+                    -1
+                }),
+            ]),
             _ => return Err(format!("can't call method/function {name:?}")),
         })
     }
