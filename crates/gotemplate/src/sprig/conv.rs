@@ -46,7 +46,9 @@ pub(crate) fn kind_or_panic(v: &Value) -> Result<&str, FuncError> {
 /// Go's `int64(f)` on amd64: truncation, and `-9223372036854775808` for
 /// values out of range and NaN.
 pub(crate) fn float_to_i64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_775_807e18 || f < -9.223_372_036_854_775_808e18 {
+    // 2^63: the first float64 above every int64.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || !(-LIMIT..LIMIT).contains(&f) {
         i64::MIN
     } else {
         f.trunc() as i64
@@ -198,13 +200,13 @@ pub(crate) fn parse_go_float(s: &str) -> Option<f64> {
     let sign = if neg { -1.0 } else { 1.0 };
     match lower.as_str() {
         "inf" | "infinity" => return Some(sign * f64::INFINITY),
-        "nan" => return Some(f64::NAN),
+        // Go accepts NaN only unsigned.
+        "nan" if body.len() == s.len() => return Some(f64::NAN),
+        "nan" => return None,
         _ => {}
     }
-    if lower.contains('_') {
-        if !underscore_ok(s) {
-            return None;
-        }
+    if lower.contains('_') && !underscore_ok(s) {
+        return None;
     }
     let clean: String = lower.chars().filter(|c| *c != '_').collect();
     let value = if let Some(hex) = clean.strip_prefix("0x") {
@@ -288,7 +290,17 @@ pub(crate) fn deep_equal(a: &Value, b: &Value) -> bool {
                     .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
         }
         (Value::Object(x), Value::Object(y)) => {
-            Rc::ptr_eq(x, y) || (x.type_name() == y.type_name() && x.display() == y.display())
+            // Go compares every field; the printed form, the JSON form and a
+            // version's original text stand for them here.
+            let original = |o: &Rc<dyn crate::value::Object>| {
+                o.has_method("Original")
+                    .then(|| o.call_method("Original", &[]).ok().map(|v| display(&v)))
+            };
+            Rc::ptr_eq(x, y)
+                || (x.type_name() == y.type_name()
+                    && x.display() == y.display()
+                    && x.to_json() == y.to_json()
+                    && original(x) == original(y))
         }
         _ => false,
     }

@@ -110,13 +110,18 @@ pub(super) fn register(m: &mut FuncMap) {
 struct GoTime {
     dt: DateTime<FixedOffset>,
     abbrev: String,
+    /// `now`'s monotonic clock reading, printed as ` m=+S.NNNNNNNNN`.
     monotonic: bool,
+    mono_nanos: u128,
 }
 
 impl GoTime {
     fn now() -> GoTime {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let start = *START.get_or_init(std::time::Instant::now);
         let mut t = in_zone(Utc::now(), &local_zone());
         t.monotonic = true;
+        t.mono_nanos = start.elapsed().as_nanos();
         t
     }
     fn zero() -> GoTime {
@@ -128,6 +133,7 @@ impl GoTime {
             dt,
             abbrev: "UTC".into(),
             monotonic: false,
+            mono_nanos: 0,
         }
     }
     fn unix(secs: i64) -> GoTime {
@@ -135,7 +141,10 @@ impl GoTime {
         in_zone(utc, &local_zone())
     }
     fn add_nanos(&self, d: i64) -> GoTime {
-        let dt = self.dt + chrono::Duration::nanoseconds(d);
+        // Beyond chrono's range (year ±262143) the time stays as it was.
+        let Some(dt) = self.dt.checked_add_signed(chrono::Duration::nanoseconds(d)) else {
+            return self.clone();
+        };
         let mut t = self.clone();
         t.dt = dt;
         if let Some(tz) = tz_for_abbrev_offset(self) {
@@ -197,17 +206,35 @@ fn in_zone(utc: DateTime<Utc>, zone: &Zone) -> GoTime {
             dt: utc.fixed_offset(),
             abbrev: "UTC".into(),
             monotonic: false,
+            mono_nanos: 0,
         },
         Zone::Named(tz) => {
             let local = utc.with_timezone(tz);
-            let abbrev = local.offset().abbreviation().unwrap_or("").to_string();
+            let fixed_secs = local.offset().fix().local_minus_utc();
+            let abbrev = match local.offset().abbreviation() {
+                Some(a) => a.to_string(),
+                None => numeric_zone_name(fixed_secs),
+            };
             let fixed = local.offset().fix();
             GoTime {
                 dt: utc.with_timezone(&fixed),
                 abbrev,
                 monotonic: false,
+                mono_nanos: 0,
             }
         }
+    }
+}
+
+/// tzdata's name for a zone without letters: `-04`, `+0530`.
+fn numeric_zone_name(secs: i32) -> String {
+    let sign = if secs < 0 { '-' } else { '+' };
+    let a = secs.unsigned_abs();
+    let (h, m) = (a / 3600, a / 60 % 60);
+    if m == 0 {
+        format!("{sign}{h:02}")
+    } else {
+        format!("{sign}{h:02}{m:02}")
     }
 }
 
@@ -217,11 +244,32 @@ fn time_value(t: GoTime) -> Value {
 
 struct TimeObject(GoTime);
 
+/// The private method through which the date functions read a time back
+/// from its object (templates cannot reach it: `has_method` says no).
+const STATE_METHOD: &str = "\u{0}state";
+
 fn time_of(o: &Rc<dyn Object>) -> GoTime {
-    // Objects of our type print as Go's String(); read it back.
-    let s = o.display();
-    let s = s.split(" m=").next().unwrap_or(&s).to_string();
-    parse_time("2006-01-02 15:04:05.999999999 -0700 MST", &s).unwrap_or_else(|_| GoTime::zero())
+    let state = o.call_method(STATE_METHOD, &[]).ok();
+    let items = match &state {
+        Some(Value::List(_, items)) => items.as_slice(),
+        _ => &[],
+    };
+    let int = |i: usize| match items.get(i) {
+        Some(Value::Int64(n)) => *n,
+        _ => 0,
+    };
+    let (secs, nanos, offset, mono) = (int(0), int(1), int(2), int(4));
+    let abbrev = items.get(3).map(crate::fmt::display).unwrap_or_default();
+    let fixed = FixedOffset::east_opt(offset as i32).unwrap_or_else(|| Utc.fix());
+    match DateTime::<Utc>::from_timestamp(secs, nanos as u32) {
+        Some(utc) => GoTime {
+            dt: utc.with_timezone(&fixed),
+            abbrev,
+            monotonic: mono >= 0,
+            mono_nanos: mono.max(0) as u128,
+        },
+        None => GoTime::zero(),
+    }
 }
 
 fn time_arg(a: &[Value], i: usize) -> Result<GoTime, FuncError> {
@@ -297,6 +345,17 @@ impl Object for TimeObject {
                 Value::Bool(dt.timestamp() == GoTime::zero().dt.timestamp() && dt.nanosecond() == 0)
             }
             "String" => Value::from(self.display()),
+            STATE_METHOD => Value::list(vec![
+                Value::Int64(dt.timestamp()),
+                Value::Int64(i64::from(dt.timestamp_subsec_nanos())),
+                Value::Int64(i64::from(dt.offset().local_minus_utc())),
+                Value::from(t.abbrev.clone()),
+                Value::Int64(if t.monotonic {
+                    i64::try_from(t.mono_nanos).unwrap_or(i64::MAX)
+                } else {
+                    -1
+                }),
+            ]),
             _ => return Err(format!("can't call method/function {name:?}")),
         })
     }
@@ -304,7 +363,12 @@ impl Object for TimeObject {
         let t = &self.0;
         let mut s = format_time(t, "2006-01-02 15:04:05.999999999 -0700 MST");
         if t.monotonic {
-            s.push_str(" m=+0.000000001");
+            let n = t.mono_nanos;
+            s.push_str(&format!(
+                " m=+{}.{:09}",
+                n / 1_000_000_000,
+                n % 1_000_000_000
+            ));
         }
         s
     }
@@ -523,6 +587,55 @@ fn format_time(t: &GoTime, layout: &str) -> String {
     out
 }
 
+/// Go's `parseTimeZone`: the length of a zone abbreviation at the start of `v`.
+fn zone_name_len(v: &str) -> Option<usize> {
+    let b = v.as_bytes();
+    if b.len() < 3 {
+        return None;
+    }
+    if v.starts_with("ChST") || v.starts_with("MeST") {
+        return Some(4);
+    }
+    if let Some(rest) = v.strip_prefix("GMT") {
+        return Some(3 + signed_offset_len(rest));
+    }
+    if b[0] == b'+' || b[0] == b'-' {
+        let n = signed_offset_len(v);
+        return (n > 0).then_some(n);
+    }
+    let upper = b
+        .iter()
+        .take(6)
+        .take_while(|c| c.is_ascii_uppercase())
+        .count();
+    match upper {
+        5 if b[4] == b'T' => Some(5),
+        4 if b[3] == b'T' || v.starts_with("WITA") => Some(4),
+        3 => Some(3),
+        _ => None,
+    }
+}
+
+/// Go's `parseSignedOffset`: `+h`/`-hh` up to 23, or 0.
+fn signed_offset_len(v: &str) -> usize {
+    let b = v.as_bytes();
+    if b.is_empty() || (b[0] != b'+' && b[0] != b'-') {
+        return 0;
+    }
+    let digits = b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return 0;
+    }
+    match v[1..1 + digits].parse::<u64>() {
+        Ok(x) if x <= 23 => 1 + digits,
+        _ => 0,
+    }
+}
+
+fn is_frac_token(tok: &str) -> bool {
+    tok.len() >= 2 && tok.starts_with(['.', ',']) && tok.as_bytes()[1].is_ascii_digit()
+}
+
 /// `time.ParseInLocation(layout, value, time.Local)`, or Go's error text.
 fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
     let q = crate::fmt::quote;
@@ -535,11 +648,14 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
             q(elem)
         )
     };
+    let range_err = |what: &str| format!("parsing time {}: {what} out of range", q(value));
     let (mut year, mut month, mut day, mut hour, mut min, mut sec, mut nanos) =
-        (1i32, 1u32, 1u32, 0u32, 0u32, 0u32, 0u32);
+        (0i32, None::<u32>, None::<u32>, 0u32, 0u32, 0u32, 0u32);
+    let mut yday: Option<u32> = None;
     let mut pm: Option<bool> = None;
     let mut offset: Option<i32> = None;
-    let mut abbrev: Option<String> = None;
+    let mut utc = false;
+    let mut zone_name: Option<String> = None;
     let mut l = layout;
     let mut v = value;
     while let Some((at, tok)) = next_token(l) {
@@ -572,33 +688,43 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
                 };
                 v = &v[n..];
             }
-            "01" | "1" | "02" | "2" | "_2" | "15" | "03" | "3" | "04" | "4" | "05" | "5"
-            | "002" => {
+            "002" | "__2" => {
+                let mut s = v;
+                if tok == "__2" {
+                    s = s.trim_start_matches(' ');
+                }
+                let (x, n) = if tok == "002" {
+                    fixed(s, 3).ok_or_else(|| err(tok, v))?
+                } else {
+                    take_digits(s, 1, 3).ok_or_else(|| err(tok, v))?
+                };
+                yday = Some(x);
+                v = &s[n..];
+            }
+            "01" | "1" | "02" | "2" | "_2" | "15" | "03" | "3" | "04" | "4" | "05" | "5" => {
                 let mut s = v;
                 if tok == "_2" && s.starts_with(' ') {
                     s = &s[1..];
                 }
-                let (x, n) = if tok.len() >= 2 && tok != "_2" {
-                    fixed(s, tok.len()).ok_or_else(|| err(tok, v))?
+                let (x, n) = if tok.len() == 2 && tok != "_2" {
+                    fixed(s, 2).ok_or_else(|| err(tok, v))?
                 } else {
                     take_digits(s, 1, 2).ok_or_else(|| err(tok, v))?
                 };
-                let range_err =
-                    |what: &str| format!("parsing time {}: {what} out of range", q(value));
+                v = &s[n..];
                 match tok {
                     "01" | "1" => {
                         if !(1..=12).contains(&x) {
                             return Err(range_err("month"));
                         }
-                        month = x;
+                        month = Some(x);
                     }
                     "02" | "2" | "_2" => {
                         if !(1..=31).contains(&x) {
                             return Err(range_err("day"));
                         }
-                        day = x;
+                        day = Some(x);
                     }
-                    "002" => day = x,
                     "15" => {
                         if x > 23 {
                             return Err(range_err("hour"));
@@ -622,21 +748,21 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
                             return Err(range_err("second"));
                         }
                         sec = x;
-                        // Go accepts a fraction after seconds even when the layout has none.
-                        let after = &s[n..];
-                        if after.len() > 1
-                            && after.starts_with(['.', ','])
-                            && after.as_bytes()[1].is_ascii_digit()
-                            && !l.starts_with(['.', ','])
+                        // Go reads a fraction after the seconds when the
+                        // layout's next element is not a fraction itself.
+                        let b = v.as_bytes();
+                        let next_is_frac = next_token(l).is_some_and(|(_, t)| is_frac_token(t));
+                        if b.len() >= 2
+                            && (b[0] == b'.' || b[0] == b',')
+                            && b[1].is_ascii_digit()
+                            && !next_is_frac
                         {
-                            let d = after[1..].bytes().take_while(u8::is_ascii_digit).count();
-                            nanos = frac_nanos(&after[1..1 + d]);
-                            v = &after[1 + d..];
-                            continue;
+                            let d = v[1..].bytes().take_while(u8::is_ascii_digit).count();
+                            nanos = frac_nanos(&v[1..1 + d]);
+                            v = &v[1 + d..];
                         }
                     }
                 }
-                v = &s[n..];
             }
             "Jan" | "January" | "Mon" | "Monday" => {
                 let names: Vec<String> = if tok.starts_with('J') {
@@ -663,10 +789,14 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
                 };
                 let found = names
                     .iter()
-                    .position(|n| v.len() >= n.len() && v[..n.len()].eq_ignore_ascii_case(n))
+                    .position(|n| {
+                        v.len() >= n.len()
+                            && v.is_char_boundary(n.len())
+                            && v[..n.len()].eq_ignore_ascii_case(n)
+                    })
                     .ok_or_else(|| err(tok, v))?;
                 if tok.starts_with('J') {
-                    month = found as u32 + 1;
+                    month = Some(found as u32 + 1);
                 }
                 v = &v[names[found].len()..];
             }
@@ -680,21 +810,24 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
                 v = &v[2..];
             }
             "MST" => {
-                let n = v.bytes().take_while(u8::is_ascii_uppercase).count();
-                if n < 3 && !v.starts_with("UTC") {
-                    return Err(err(tok, v));
+                if v.starts_with("UTC") {
+                    utc = true;
+                    v = &v[3..];
+                    continue;
                 }
-                abbrev = Some(v[..n].to_string());
+                let n = zone_name_len(v).ok_or_else(|| err(tok, v))?;
+                zone_name = Some(v[..n].to_string());
                 v = &v[n..];
             }
             z if z.starts_with('Z') || z.starts_with('-') => {
                 if z.starts_with('Z') && v.starts_with('Z') {
-                    offset = Some(0);
+                    utc = true;
                     v = &v[1..];
                     continue;
                 }
                 let colon = z.contains(':');
                 let want_min = z.len() > 3;
+                let want_sec = z.ends_with("0000") && z.len() >= 7 || z.ends_with(":00:00");
                 let sign = match v.as_bytes().first() {
                     Some(b'+') => 1,
                     Some(b'-') => -1,
@@ -703,7 +836,7 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
                 let mut s = &v[1..];
                 let (h, _) = fixed(s, 2).ok_or_else(|| err(tok, v))?;
                 s = &s[2..];
-                let mut m = 0;
+                let (mut m, mut sc) = (0, 0);
                 if want_min {
                     if colon {
                         s = s.strip_prefix(':').ok_or_else(|| err(tok, v))?;
@@ -712,23 +845,49 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
                     m = mm;
                     s = &s[2..];
                 }
-                offset = Some(sign * (h as i32 * 3600 + m as i32 * 60));
+                if want_sec {
+                    if colon {
+                        s = s.strip_prefix(':').ok_or_else(|| err(tok, v))?;
+                    }
+                    let (ss, _) = fixed(s, 2).ok_or_else(|| err(tok, v))?;
+                    sc = ss;
+                    s = &s[2..];
+                }
+                if h > 24 {
+                    return Err(range_err("time zone offset hour"));
+                }
+                if m > 60 {
+                    return Err(range_err("time zone offset minute"));
+                }
+                if sc > 60 {
+                    return Err(range_err("time zone offset second"));
+                }
+                offset = Some(sign * (h as i32 * 3600 + m as i32 * 60 + sc as i32));
                 v = s;
             }
             frac => {
                 let d = frac.len() - 1;
-                if !v.starts_with(&frac[..1]) {
-                    if frac.as_bytes()[1] == b'9' {
+                let b = v.as_bytes();
+                let has = b.len() >= 2 && b[0] == frac.as_bytes()[0] && b[1].is_ascii_digit();
+                if frac.as_bytes()[1] == b'9' {
+                    if !has {
                         continue;
                     }
-                    return Err(err(frac, v));
+                    let n = v[1..].bytes().take_while(u8::is_ascii_digit).count();
+                    nanos = frac_nanos(&v[1..1 + n]);
+                    v = &v[1 + n..];
+                } else {
+                    let n = v[1.min(v.len())..]
+                        .bytes()
+                        .take(d)
+                        .take_while(u8::is_ascii_digit)
+                        .count();
+                    if !v.starts_with(&frac[..1]) || n != d {
+                        return Err(err(frac, v));
+                    }
+                    nanos = frac_nanos(&v[1..1 + n]);
+                    v = &v[1 + n..];
                 }
-                let n = v[1..].bytes().take_while(u8::is_ascii_digit).count();
-                if frac.as_bytes()[1] == b'0' && n != d {
-                    return Err(err(frac, v));
-                }
-                nanos = frac_nanos(&v[1..1 + n]);
-                v = &v[1 + n..];
             }
         }
     }
@@ -746,49 +905,103 @@ fn parse_time(layout: &str, value: &str) -> Result<GoTime, String> {
             hour = 0;
         }
     }
-    let date = NaiveDate::from_ymd_opt(year, month, day)
-        .ok_or_else(|| format!("parsing time {}: day out of range", q(value)))?;
+    if let Some(mut yd) = yday {
+        let leap = NaiveDate::from_ymd_opt(year, 2, 29).is_some();
+        let mut md: Option<(u32, u32)> = None;
+        if leap {
+            if yd == 60 {
+                md = Some((2, 29));
+            } else if yd > 60 {
+                yd -= 1;
+            }
+        }
+        if !(1..=365).contains(&yd) {
+            return Err(format!(
+                "parsing time {}: day-of-year out of range",
+                q(value)
+            ));
+        }
+        let (m, d) = md.unwrap_or_else(|| {
+            const BEFORE: [u32; 13] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365];
+            let mut m = (yd - 1) / 31 + 1;
+            if BEFORE[m as usize] < yd {
+                m += 1;
+            }
+            (m, yd - BEFORE[m as usize - 1])
+        });
+        if month.is_some_and(|x| x != m) {
+            return Err(format!(
+                "parsing time {}: day-of-year does not match month",
+                q(value)
+            ));
+        }
+        if day.is_some_and(|x| x != d) {
+            return Err(format!(
+                "parsing time {}: day-of-year does not match day",
+                q(value)
+            ));
+        }
+        month = Some(m);
+        day = Some(d);
+    }
+    let date = NaiveDate::from_ymd_opt(year, month.unwrap_or(1), day.unwrap_or(1))
+        .ok_or_else(|| range_err("day"))?;
     let naive: NaiveDateTime = date
         .and_hms_nano_opt(hour, min, sec, nanos)
-        .ok_or_else(|| format!("parsing time {}: hour out of range", q(value)))?;
-    let local = local_zone();
-    match offset {
-        Some(off) => {
-            let fixed = FixedOffset::east_opt(off).ok_or("bad offset")?;
-            let dt = fixed
-                .from_local_datetime(&naive)
-                .single()
-                .ok_or("bad time")?;
-            let mut t = in_zone(dt.with_timezone(&Utc), &local);
-            if t.dt.offset().local_minus_utc() != off {
-                t = GoTime {
-                    dt,
-                    abbrev: String::new(),
-                    monotonic: false,
-                };
-            }
-            Ok(t)
-        }
-        None => {
-            if let Some(a) = abbrev {
-                if a == "UTC" || a == "GMT" {
-                    let dt = Utc.from_utc_datetime(&naive);
-                    let mut t = in_zone(dt, &Zone::Utc);
-                    t.abbrev = a;
-                    return Ok(t);
-                }
-            }
-            let utc = match &local {
-                Zone::Utc => Utc.from_utc_datetime(&naive),
-                Zone::Named(tz) => tz
-                    .from_local_datetime(&naive)
-                    .earliest()
-                    .map(|d| d.with_timezone(&Utc))
-                    .unwrap_or_else(|| Utc.from_utc_datetime(&naive)),
-            };
-            Ok(in_zone(utc, &local))
-        }
+        .ok_or_else(|| range_err("hour"))?;
+    if utc {
+        return Ok(in_zone(Utc.from_utc_datetime(&naive), &Zone::Utc));
     }
+    let local = local_zone();
+    if let Some(off) = offset {
+        let instant = Utc.from_utc_datetime(&naive) - chrono::Duration::seconds(i64::from(off));
+        let t = in_zone(instant, &local);
+        if t.dt.offset().local_minus_utc() == off
+            && zone_name.as_ref().is_none_or(|n| *n == t.abbrev)
+        {
+            return Ok(t);
+        }
+        let fixed = FixedOffset::east_opt(off).ok_or_else(|| range_err("time zone offset hour"))?;
+        return Ok(GoTime {
+            dt: instant.with_timezone(&fixed),
+            abbrev: zone_name.unwrap_or_default(),
+            monotonic: false,
+            mono_nanos: 0,
+        });
+    }
+    if let Some(name) = zone_name {
+        // A name the local zone uses at that time selects it; otherwise a
+        // zone of that name with offset 0 (or GMT+h's hours).
+        let probe = in_zone(Utc.from_utc_datetime(&naive), &local);
+        if probe.abbrev == name {
+            let off = probe.dt.offset().local_minus_utc();
+            let instant = Utc.from_utc_datetime(&naive) - chrono::Duration::seconds(i64::from(off));
+            return Ok(in_zone(instant, &local));
+        }
+        let mut off = 0;
+        if name.len() > 3 && name.starts_with("GMT") {
+            off = name[3..].parse::<i32>().unwrap_or(0) * 3600;
+        }
+        // Go keeps the clock reading as UTC and only attaches the zone, so
+        // "10:00 GMT+3" becomes 13:00 +0300.
+        let fixed = FixedOffset::east_opt(off).ok_or_else(|| range_err("time zone offset hour"))?;
+        let instant = Utc.from_utc_datetime(&naive);
+        return Ok(GoTime {
+            dt: instant.with_timezone(&fixed),
+            abbrev: name,
+            monotonic: false,
+            mono_nanos: 0,
+        });
+    }
+    let utc_instant = match &local {
+        Zone::Utc => Utc.from_utc_datetime(&naive),
+        Zone::Named(tz) => tz
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_else(|| Utc.from_utc_datetime(&naive)),
+    };
+    Ok(in_zone(utc_instant, &local))
 }
 
 fn frac_nanos(digits: &str) -> u32 {
@@ -982,4 +1195,69 @@ fn parse_base10_clamped(s: &str) -> i64 {
     }
     let v = if neg { -v } else { v };
     v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_prints_like_go_time_string() {
+        let v = time_value(GoTime::now());
+        let Value::Object(o) = &v else {
+            panic!("not an object")
+        };
+        assert_eq!(o.type_name(), "time.Time");
+        let s = o.display();
+        // 2026-12-01 21:21:09.123456789 +0000 UTC m=+0.000012345
+        let (wall, mono) = s.split_once(" m=+").expect("monotonic part");
+        assert!(
+            mono.split_once('.')
+                .is_some_and(|(a, b)| a.parse::<u64>().is_ok() && b.len() == 9),
+            "{s}"
+        );
+        assert_eq!(&wall[4..5], "-");
+        assert_eq!(&wall[10..11], " ");
+        assert!(
+            parse_time("2006-01-02 15:04:05.999999999 -0700 MST", wall).is_ok(),
+            "{wall}"
+        );
+    }
+
+    #[test]
+    fn durations_as_go_prints_them() {
+        // Outputs taken from Helm (`duration`, `durationRound`, `dateModify`).
+        for (nanos, want) in [
+            (0, "0s"),
+            (75_000_000_000, "1m15s"),
+            (3_661_000_000_000, "1h1m1s"),
+            (-90_000_000_000, "-1m30s"),
+            (1_500_000, "1.5ms"),
+            (1_000, "1µs"),
+            (95_000_000_000_000, "26h23m20s"),
+        ] {
+            assert_eq!(format_duration(nanos), want, "{nanos}");
+        }
+        assert_eq!(duration_round(parse_duration("2h10m").unwrap_or(0)), "2h");
+        assert_eq!(duration_round(parse_duration("1h").unwrap_or(0)), "60m");
+        assert_eq!(duration_round(parse_duration("800h").unwrap_or(0)), "1mo");
+        assert_eq!(
+            parse_duration("5d").err().as_deref(),
+            Some("time: unknown unit \"d\" in duration \"5d\"")
+        );
+    }
+
+    #[test]
+    fn layouts_format_and_parse() {
+        let t = parse_time("2006-01-02 15:04:05", "2009-03-04 05:06:07").expect("parse");
+        assert_eq!(format_time(&t, "06 1 2 3 4 5 pm"), "09 3 4 5 6 7 am");
+        assert_eq!(
+            format_time(&t, "Mon Jan _2 15:04:05 MST 2006"),
+            "Wed Mar  4 05:06:07 UTC 2009"
+        );
+        assert_eq!(
+            parse_time("2006-01-02", "bad").err().as_deref(),
+            Some("parsing time \"bad\" as \"2006-01-02\": cannot parse \"bad\" as \"2006\"")
+        );
+    }
 }

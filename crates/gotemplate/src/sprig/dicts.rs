@@ -3,7 +3,9 @@
 //! (dario.cat/mergo's rules, mutating the first map in place as Go does),
 //! `deepCopy`. Maps are shared references: `set` is seen by every holder.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use super::conv::{arg, deep_copy, empty, marg, sarg, strings, strval};
 use super::reg;
@@ -45,7 +47,8 @@ pub(super) fn register(m: &mut FuncMap) {
                 d.borrow_mut().remove(&*key);
                 Ok(Value::Map(d))
             }
-            None => Ok(arg(&a, 0)),
+            // Go returns the nil map, which prints as map[].
+            None => Ok(Value::empty_map()),
         }
     });
     reg(m, "hasKey", &[MapP, Str], None, |a| {
@@ -110,14 +113,8 @@ pub(super) fn register(m: &mut FuncMap) {
         ("mustMergeOverwrite", true),
     ] {
         reg(m, name, &[MapP], Some(MapP), move |a| {
-            let Some(dst) = marg(&a, 0) else {
-                // mergo refuses a nil destination map.
-                return if name.starts_with("must") {
-                    Err(FuncError::new("src and dst must be of same type"))
-                } else {
-                    Ok(Value::str(""))
-                };
-            };
+            // A nil destination map gets a new map, as mergo makes one.
+            let dst = marg(&a, 0).unwrap_or_else(|| Rc::new(RefCell::new(BTreeMap::new())));
             for i in 1..a.len() {
                 if let Some(src) = marg(&a, i) {
                     merge_into(&dst, &src, overwrite, 0)?;
@@ -235,7 +232,6 @@ fn merge_into(dst: &Map, src: &Map, overwrite: bool, depth: usize) -> Result<(),
             (Value::List(..), _) => {
                 let keep = match &dv {
                     Some(d) if !(overwrite || dst_was_empty) => d.clone(),
-                    Some(d) if !d.is_nil() && !(overwrite || dst_was_empty) => d.clone(),
                     _ if overwrite || dst_was_empty => sv.clone(),
                     _ => Value::List(crate::value::SliceType::Interface, Default::default()),
                 };

@@ -212,12 +212,12 @@ fn seq(p: &[i64]) -> Result<Value, FuncError> {
         1 => {
             let (start, end) = (1, p[0]);
             let inc = if end < start { -1 } else { 1 };
-            Ok(join(until_step(start, end + inc, inc)?))
+            Ok(join(until_step(start, end.wrapping_add(inc), inc)?))
         }
         2 => {
             let (start, end) = (p[0], p[1]);
             let step = if end < start { -1 } else { 1 };
-            Ok(join(until_step(start, end + step, step)?))
+            Ok(join(until_step(start, end.wrapping_add(step), step)?))
         }
         3 => {
             let (start, step, end) = (p[0], p[1], p[2]);
@@ -228,7 +228,7 @@ fn seq(p: &[i64]) -> Result<Value, FuncError> {
                     return Ok(Value::str(""));
                 }
             }
-            Ok(join(until_step(start, end + inc, step)?))
+            Ok(join(until_step(start, end.wrapping_add(inc), step)?))
         }
         _ => Ok(Value::str("")),
     }

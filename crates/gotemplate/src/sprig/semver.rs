@@ -219,25 +219,29 @@ impl Object for SemverObject {
         None
     }
     fn has_method(&self, name: &str) -> bool {
-        matches!(
+        // `semver.Version` (a value, from IncPatch...) has only the methods
+        // with value receivers; the rest are on `*semver.Version`.
+        let value_methods = matches!(
             name,
-            "Major"
-                | "Minor"
-                | "Patch"
-                | "Prerelease"
-                | "Metadata"
-                | "Original"
-                | "String"
-                | "IncMajor"
-                | "IncMinor"
-                | "IncPatch"
-                | "LessThan"
-                | "GreaterThan"
-                | "Equal"
-                | "Compare"
-                | "LessThanEqual"
-                | "GreaterThanEqual"
-        )
+            "String" | "IncMajor" | "IncMinor" | "IncPatch" | "SetPrerelease" | "SetMetadata"
+        );
+        value_methods
+            || (self.pointer
+                && matches!(
+                    name,
+                    "Major"
+                        | "Minor"
+                        | "Patch"
+                        | "Prerelease"
+                        | "Metadata"
+                        | "Original"
+                        | "LessThan"
+                        | "GreaterThan"
+                        | "Equal"
+                        | "Compare"
+                        | "LessThanEqual"
+                        | "GreaterThanEqual"
+                ))
     }
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
         let v = &self.v;
@@ -277,6 +281,37 @@ impl Object for SemverObject {
             "IncMajor" => inc(v.clone(), 0),
             "IncMinor" => inc(v.clone(), 1),
             "IncPatch" => inc(v.clone(), 2),
+            "SetPrerelease" | "SetMetadata" => {
+                let text = args.first().map(super::conv::strval).unwrap_or_default();
+                let allowed = |p: &str| p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+                let mut n = v.clone();
+                if name == "SetPrerelease" {
+                    if !text.is_empty() {
+                        for part in text.split('.') {
+                            if part.is_empty() || !allowed(part) {
+                                return Err("invalid prerelease string".into());
+                            }
+                            if part.chars().all(|c| c.is_ascii_digit())
+                                && part.len() > 1
+                                && part.starts_with('0')
+                            {
+                                return Err("version segment starts with 0".into());
+                            }
+                        }
+                    }
+                    n.pre = text;
+                } else {
+                    if !text.is_empty() && text.split('.').any(|p| p.is_empty() || !allowed(p)) {
+                        return Err("invalid metadata string".into());
+                    }
+                    n.metadata = text;
+                }
+                n.original = n.string();
+                Value::Object(Rc::new(SemverObject {
+                    v: n,
+                    pointer: false,
+                }))
+            }
             "Compare" => Value::Int(match v.compare(&version_arg(args)?) {
                 Ordering::Less => -1,
                 Ordering::Equal => 0,
@@ -539,6 +574,6 @@ impl Constraint {
         if v.major != c.major {
             return false;
         }
-        !(v.minor != c.minor && !self.minor_dirty)
+        v.minor == c.minor || self.minor_dirty
     }
 }

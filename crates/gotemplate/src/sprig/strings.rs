@@ -144,13 +144,10 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(Value::from(parts.join(" ")))
     });
     reg(m, "indent", &[Int, Str], None, |a| {
-        Ok(Value::from(indent(iarg(&a, 0), &sarg(&a, 1))))
+        indent_checked(iarg(&a, 0), &sarg(&a, 1)).map(Value::from)
     });
     reg(m, "nindent", &[Int, Str], None, |a| {
-        Ok(Value::from(format!(
-            "\n{}",
-            indent(iarg(&a, 0), &sarg(&a, 1))
-        )))
+        indent_checked(iarg(&a, 0), &sarg(&a, 1)).map(|s| Value::from(format!("\n{s}")))
     });
     reg(m, "replace", &[Str, Str, Str], None, |a| {
         Ok(Value::from(go_replace_all(
@@ -270,6 +267,19 @@ pub(crate) fn go_trim_space(s: &str) -> &str {
 
 /// `unicode.ToUpper` of one rune (simple mapping: no `ß` → `SS`).
 pub(crate) fn upper_rune(c: char) -> char {
+    // Greek letters with ypogegrammeni: their simple upper case is the
+    // prosgegrammeni form (Rust's full mapping splits them in two).
+    let u = c as u32;
+    let greek = match u {
+        0x1F80..=0x1F87 | 0x1F90..=0x1F97 | 0x1FA0..=0x1FA7 => Some(u + 8),
+        0x1FB3 => Some(0x1FBC),
+        0x1FC3 => Some(0x1FCC),
+        0x1FF3 => Some(0x1FFC),
+        _ => None,
+    };
+    if let Some(g) = greek.and_then(char::from_u32) {
+        return g;
+    }
     let mut it = c.to_uppercase();
     match (it.next(), it.next()) {
         (Some(u), None) => u,
@@ -414,6 +424,14 @@ fn initials(s: &str) -> String {
     out
 }
 
+/// `indent` with Go's panic for a negative count (`strings.Repeat`).
+fn indent_checked(spaces: i64, s: &str) -> Result<String, FuncError> {
+    if spaces < 0 {
+        return Err(FuncError::new("strings: negative Repeat count"));
+    }
+    Ok(indent(spaces, s))
+}
+
 /// sprig's `indent`: pad the start and every line after a newline.
 pub(crate) fn indent(spaces: i64, s: &str) -> String {
     let pad = " ".repeat(spaces.max(0) as usize);
@@ -440,7 +458,12 @@ fn trunc(c: i64, s: &str) -> Result<Value, FuncError> {
 fn substr(start: i64, end: i64, s: &str) -> Result<Value, FuncError> {
     let len = s.len() as i64;
     if start < 0 {
-        if end < 0 || end > len {
+        if end < 0 {
+            return Err(FuncError::new(format!(
+                "runtime error: slice bounds out of range [:{end}]"
+            )));
+        }
+        if end > len {
             return Err(FuncError::new(format!(
                 "runtime error: slice bounds out of range [:{end}] with length {len}"
             )));
@@ -555,4 +578,57 @@ fn wrap_custom(s: &str, width: i64, newline: &str, wrap_long_words: bool) -> Str
     }
     out.extend_from_slice(&b[offset..]);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_string_quirks() {
+        // Expected values from Helm (see tests/probes/sprig-strings.txt).
+        assert_eq!(nospace("à b"), "Ãb");
+        assert_eq!(initials("élan vital"), "Ãv");
+        assert_eq!(
+            go_title("hello's world 1st x-ray"),
+            "Hello'S World 1st X-Ray"
+        );
+        assert_eq!(swapcase("This Is A.Test"), "tHIS iS a.tEST");
+        assert_eq!(
+            super::super::words::to_lower_case("HTTPRequestID", '_'),
+            "http_request_id"
+        );
+        assert_eq!(super::super::words::to_pascal_case("FOO_BAR"), "FooBar");
+        assert_eq!(
+            wrap_custom("aaaaaaaaa bb", 4, "<br>", true),
+            "aaaa<br>aaaa<br>a bb"
+        );
+        assert_eq!(
+            abbreviate_full("abcdefghijklmnopqrstuvwxyz", 5, 10).as_deref(),
+            Some("...fghi...")
+        );
+    }
+
+    #[test]
+    fn shuffle_keeps_the_characters() {
+        let f = super::super::functions();
+        let out =
+            (f["shuffle"].call)(&mut NoEnv, vec![Value::from("hello, wörld")]).expect("shuffle");
+        let mut got: Vec<char> = crate::fmt::display(&out).chars().collect();
+        let mut want: Vec<char> = "hello, wörld".chars().collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    struct NoEnv;
+
+    impl crate::func::Env for NoEnv {
+        fn execute_named(&mut self, _: &str, _: Value) -> Result<String, FuncError> {
+            Err(FuncError::new("no executor"))
+        }
+        fn execute_text(&mut self, _: &str, _: Value) -> Result<String, FuncError> {
+            Err(FuncError::new("no executor"))
+        }
+    }
 }

@@ -91,28 +91,8 @@ fn should_escape(c: u8, mode: Mode) -> bool {
     if c.is_ascii_alphanumeric() {
         return false;
     }
-    if mode == Mode::Host {
-        if matches!(
-            c,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'['
-                | b']'
-                | b'<'
-                | b'>'
-                | b'"'
-        ) {
-            return false;
-        }
+    if mode == Mode::Host && b"!$&'()*+,;=:[]<>\"".contains(&c) {
+        return false;
     }
     match c {
         b'-' | b'_' | b'.' | b'~' => return false,
@@ -348,18 +328,17 @@ impl Url {
         if !self.opaque.is_empty() {
             buf.push_str(&self.opaque);
         } else {
-            if !self.scheme.is_empty() || !self.host.is_empty() || self.user.is_some() {
-                if !(self.omit_host && self.host.is_empty() && self.user.is_none()) {
-                    if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
-                        buf.push_str("//");
-                    }
-                    if let Some(u) = &self.user {
-                        buf.push_str(&userinfo_string(u));
-                        buf.push('@');
-                    }
-                    if !self.host.is_empty() {
-                        buf.push_str(&escape(&self.host, Mode::Host));
-                    }
+            let authority = !self.scheme.is_empty() || !self.host.is_empty() || self.user.is_some();
+            if authority && !(self.omit_host && self.host.is_empty() && self.user.is_none()) {
+                if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
+                    buf.push_str("//");
+                }
+                if let Some(u) = &self.user {
+                    buf.push_str(&userinfo_string(u));
+                    buf.push('@');
+                }
+                if !self.host.is_empty() {
+                    buf.push_str(&escape(&self.host, Mode::Host));
                 }
             }
             let path = if self.path == "*" {

@@ -217,16 +217,21 @@ pub(crate) fn to_lower_case(s: &str, connector: char) -> String {
     buf
 }
 
-/// xstrings `ToPascalCase`: connectors (`-`, `_`, spaces) removed, the rune
-/// after each run of them upper-cased, the first rune upper-cased, other
-/// runes kept; leading connectors and all but the last of a run stay.
+/// xstrings v1.5 `ToPascalCase`: connectors (`-`, `_`, spaces) removed,
+/// the rune after each run of them upper-cased, the first rune upper-cased;
+/// inside a word that starts upper-case, further upper-case runes are
+/// lowered until the first lower-case one (`FOO_BAR` → `FooBar`, but
+/// `alreadyCamel` → `AlreadyCamel`). Leading connectors, and all but the
+/// last of a run, stay.
 pub(crate) fn to_pascal_case(s: &str) -> String {
     let mut chars = s.chars();
     let mut buf = String::new();
     let mut r0 = '\0';
     let mut found = false;
+    let mut first_upper = false;
     for c in chars.by_ref() {
         if !is_connector(c) {
+            first_upper = c.is_uppercase();
             r0 = upper_rune(c);
             found = true;
             break;
@@ -253,8 +258,16 @@ pub(crate) fn to_pascal_case(s: &str) -> String {
             continue;
         }
         if is_connector(r1) {
+            first_upper = r0.is_uppercase();
             r0 = upper_rune(r0);
         } else {
+            if first_upper {
+                if r0.is_uppercase() {
+                    r0 = lower_rune(r0);
+                } else {
+                    first_upper = false;
+                }
+            }
             buf.push(r1);
         }
     }
