@@ -7,11 +7,14 @@ use serde_json::json;
 use crate::support::harness::berth;
 
 /// (case, [(file, text)], values.yaml)
-fn corpus() -> Vec<(
+/// One case: its name, its template files, its values.yaml.
+type Case = (
     &'static str,
     Vec<(&'static str, &'static str)>,
     &'static str,
-)> {
+);
+
+fn corpus() -> Vec<Case> {
     vec![
         (
             "nil-pointer",

@@ -17,9 +17,9 @@ pub const ENGINE_ANNOTATION: &str = "berth.deploy/engine";
 #[derive(Debug)]
 pub enum AnyChart {
     /// berth's own handlebars chart.
-    Berth(Chart),
+    Berth(Box<Chart>),
     /// A Helm chart, rendered by the Go template engine.
-    Helm(HelmChart),
+    Helm(Box<HelmChart>),
 }
 
 /// Whether `Chart.yaml` in `dir` names the handlebars engine. An unreadable
@@ -45,7 +45,7 @@ impl AnyChart {
     pub fn load(dir: &Path, root: &Path) -> Result<AnyChart, Vec<String>> {
         if is_handlebars(dir) {
             return Chart::load(dir, root)
-                .map(AnyChart::Berth)
+                .map(|c| AnyChart::Berth(Box::new(c)))
                 .map_err(|errs| errs.iter().map(describe).collect());
         }
         let shown = dir
@@ -54,7 +54,7 @@ impl AnyChart {
             .to_string_lossy()
             .into_owned();
         HelmChart::load(dir, &shown)
-            .map(AnyChart::Helm)
+            .map(|c| AnyChart::Helm(Box::new(c)))
             .map_err(|e| vec![describe(&e)])
     }
 

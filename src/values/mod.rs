@@ -155,8 +155,8 @@ fn split_documents(text: &str) -> Vec<&str> {
     let mut start = 0;
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
-        if line.starts_with("---") {
-            let rest = line[3..].trim();
+        if let Some(rest) = line.strip_prefix("---") {
+            let rest = rest.trim();
             if rest.is_empty() || rest.starts_with('#') {
                 if !text[start..pos].trim().is_empty() {
                     docs.push(&text[start..pos]);

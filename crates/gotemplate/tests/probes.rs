@@ -106,7 +106,15 @@ fn ours(
         });
     }
     let _ = chart;
-    render(&files, FuncMap::new(), &RenderOptions { strict: false }).map_err(|e| e.to_string())
+    render(&files, functions(), &RenderOptions { strict: false }).map_err(|e| e.to_string())
+}
+
+/// The function map Helm renders with: sprig's, then Helm's encoding
+/// functions (`include`, `tpl`, `required`, `fail` come from the render loop).
+fn functions() -> FuncMap {
+    let mut funcs = gotemplate::sprig::functions();
+    funcs.extend(gotemplate::encoding::functions());
+    funcs
 }
 
 fn not_defined_function(err: &str) -> Option<String> {
@@ -246,11 +254,44 @@ fn probes_match_helm() {
     for n in &tally.not_comparable {
         eprintln!("  not comparable: {n}");
     }
+    // Differences berth knows of and documents (docs/helm-compat.md): each
+    // must still differ, so the list never outlives a fix.
+    let known = known_differences();
+    let (expected, unexpected): (Vec<&String>, Vec<&String>) = tally
+        .failures
+        .iter()
+        .partition(|f| known.iter().any(|k| f.starts_with(&format!("{k}: "))));
+    let fixed: Vec<&String> = known
+        .iter()
+        .filter(|k| !expected.iter().any(|f| f.starts_with(&format!("{k}: "))))
+        .collect();
+    eprintln!(
+        "probes: {} known differences (tests/probes/known-differences.txt)",
+        expected.len()
+    );
     assert!(
-        tally.failures.is_empty(),
+        unexpected.is_empty(),
         "{} probes differ from Helm:\n{}",
-        tally.failures.len(),
-        tally.failures.join("\n")
+        unexpected.len(),
+        unexpected
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        fixed.is_empty() || std::env::var("PROBE_TOPIC").is_ok(),
+        "listed as known differences but now matching Helm (remove them): {fixed:?}"
     );
     assert!(tally.compared > 0, "no probe was compared");
+}
+
+/// `topic:index` of every probe listed in `known-differences.txt`.
+fn known_differences() -> Vec<String> {
+    let text = std::fs::read_to_string(probes_dir().join("known-differences.txt"))
+        .expect("tests/probes/known-differences.txt");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
 }

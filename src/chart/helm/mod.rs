@@ -52,7 +52,7 @@ pub enum LoadError {
     Values {
         path: String,
         #[source]
-        source: crate::values::ValuesError,
+        source: Box<crate::values::ValuesError>,
     },
     #[error("{path}: invalid JSON: {source}")]
     Schema {
@@ -249,8 +249,13 @@ fn from_files(files: Vec<ChartFile>, shown: &str) -> Result<HelmChart, LoadError
             "Chart.yaml" | "Chart.lock" | "requirements.lock" => {}
             "values.yaml" => {
                 let path = format!("{shown}/values.yaml");
-                chart.values = crate::values::parse_values(&f.text(), Path::new(&path))
-                    .map_err(|source| LoadError::Values { path, source })?;
+                chart.values =
+                    crate::values::parse_values(&f.text(), Path::new(&path)).map_err(|source| {
+                        LoadError::Values {
+                            path,
+                            source: Box::new(source),
+                        }
+                    })?;
             }
             "values.schema.json" => {
                 let schema =
