@@ -7,6 +7,7 @@ mod support;
 mod apiserver;
 mod ci;
 mod deploy;
+mod hardening;
 mod release;
 mod render;
 mod secrets;
