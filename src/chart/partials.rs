@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn dynamic_names_inside_partials_are_refused() {
-        let g = graph(&[("a", "{{> (lookup . \"n\")}}")]);
+        let g = graph(&[("a", "{{> (lookup this \"n\")}}")]);
         assert_eq!(check(&g), Err(GraphError::DynamicInPartial("a".into())));
     }
 }

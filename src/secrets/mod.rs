@@ -232,6 +232,13 @@ fn selector(path: &Path, s: &Selection) -> Result<rules::Selector, SecretsError>
     })
 }
 
+/// Whether a plain comment holds the remains of an encrypted value.
+fn looks_encrypted(c: &str) -> bool {
+    c.contains("ENC[")
+        || c.contains("AES256_GCM")
+        || (c.contains("data:") && c.contains("iv:") && c.contains("tag:"))
+}
+
 /// Where a comment sits, for error messages.
 fn comment_place(path: &[String]) -> String {
     if path.is_empty() {
@@ -345,7 +352,17 @@ fn decrypt_tree_remembering(
         match leaf {
             Leaf::Comment(c) => {
                 // Comments are outside the MAC: an `ENC[` comment that does not
-                // decrypt to a comment is refused (sops only warns and shows it).
+                // decrypt to a comment is refused (sops only warns and shows
+                // it), and so is a plain comment holding what looks like a
+                // damaged one (`#ENx[AES256_GCM,data:…`). Other plain comments
+                // (written by hand, or by an old sops) are kept.
+                if encrypted && !c.starts_with("ENC[") && looks_encrypted(c) {
+                    return Err(SecretsError::Comment {
+                        path: file.path.clone(),
+                        at: comment_place(path),
+                        source: CipherError::NotEncrypted,
+                    });
+                }
                 if encrypted && c.starts_with("ENC[") {
                     match cipher.decrypt(c, &aad(path)) {
                         Ok(Value::Comment(t)) => *c = t,
@@ -1083,6 +1100,76 @@ mod tests {
     fn mac_aad_is_go_rfc3339() {
         assert_eq!(mac_aad("2026-11-21T23:34:56Z"), "2026-11-21T23:34:56Z");
         assert_eq!(mac_aad("2026-11-21T23:34:56.123Z"), "2026-11-21T23:34:56Z");
+    }
+}
+
+/// Entry points for the fuzz targets (`fuzz/`) and the property tests only
+/// (not a stable API). Each returns what it found instead of printing.
+#[doc(hidden)]
+pub mod fuzz_support {
+    use super::*;
+
+    /// Parse `text` with the store of `format`; when it parses, write it out
+    /// and parse that again (which must succeed: berth reads what it writes).
+    pub fn store_round_trip(format: Format, text: &str) -> Result<(), String> {
+        let Ok(tree) = format.load(text) else {
+            return Ok(());
+        };
+        let out = format.emit(&tree, false);
+        format
+            .load(&out)
+            .map(drop)
+            .map_err(|e| format!("berth cannot read back what it wrote: {e}\n{out}"))
+    }
+
+    /// Encrypt `text` (a plaintext document) with the data key `key`; the
+    /// encrypted document, or None when `text` is not a document berth encrypts.
+    pub fn encrypt_with_key(format: Format, text: &str, key: [u8; 32]) -> Option<String> {
+        let path = Path::new("fuzz");
+        let plain = parse_plain(path, format, text).ok()?;
+        let mut meta = Metadata {
+            groups: Vec::new(),
+            shamir_threshold: 0,
+            lastmodified: String::new(),
+            mac: String::new(),
+            selection: Selection::default(),
+            version: SOPS_VERSION.into(),
+            comment_regexes: false,
+        };
+        meta.selection.unencrypted_suffix = Some("_unencrypted".into());
+        let key = Zeroizing::new(key);
+        let tree = encrypt_tree(path, &plain, &mut meta, &key).ok()?;
+        Some(emit_encrypted(format, &tree, &meta))
+    }
+
+    /// What sops binds in a file: every scalar and comment with its key path
+    /// (list indices are not part of sops' path) in document order, as
+    /// `path: value` lines. Two plaintexts with the same leaves cannot be
+    /// told apart by the cipher's additional data and the MAC.
+    pub fn leaves(format: Format, text: &str) -> Result<Vec<String>, String> {
+        let mut tree = format.load(text).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        walk(&mut tree, &mut Vec::new(), &mut |leaf, path| {
+            let v = match leaf {
+                Leaf::Comment(c) => format!("#{c}"),
+                Leaf::Value(v) => String::from_utf8_lossy(&tree::scalar_bytes(v)).into_owned(),
+            };
+            out.push(format!("{}: {v}", path.join(":")));
+            Ok::<(), SecretsError>(())
+        })
+        .map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    /// Load an encrypted document and decrypt it with the data key `key`
+    /// (master keys are not used), verifying the MAC: the plaintext document,
+    /// or the error text.
+    pub fn decrypt_with_key(format: Format, text: &str, key: [u8; 32]) -> Result<String, String> {
+        let path = Path::new("fuzz");
+        let file = load_encrypted(path, format, text).map_err(|e| e.to_string())?;
+        let key = Zeroizing::new(key);
+        let plain = decrypt_tree(&file, &key).map_err(|e| e.to_string())?;
+        Ok(format.emit(&plain.0, false))
     }
 }
 
