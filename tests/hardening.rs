@@ -509,7 +509,8 @@ fn issue19_4_values_from_sops_files_are_masked_in_diff_deploy_json_and_server_er
 
 #[test]
 fn issue19_6_partials_including_themselves_or_each_other_fail_cleanly() {
-    let cases: &[(&[(&str, &str)], &[&str])] = &[
+    type Files<'a> = &'a [(&'a str, &'a str)];
+    let cases: &[(Files, &[&str])] = &[
         // include: a partial that includes itself
         (
             &[

@@ -139,6 +139,9 @@ impl<'a> Session<'a> {
         let workspace = Workspace::discover(req.workspace)?;
         let mut plan = workspace.plan(req.profiles)?;
         if let Some(ns) = req.namespace {
+            if let Some(problem) = crate::workspace::names::namespace_problem(ns) {
+                anyhow::bail!("-n/--namespace: {problem}");
+            }
             for r in &mut plan.releases {
                 r.namespace = ns.to_string();
             }

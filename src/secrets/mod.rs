@@ -905,9 +905,7 @@ pub fn set_value(
 /// (`7`, `true`, `'quoted'`), else the text itself. Errors name the position,
 /// never the value.
 fn parse_set_value(value: &str) -> Result<PlainTree, FormatError> {
-    let json_like = value
-        .trim_start()
-        .starts_with(|c| matches!(c, '"' | '[' | '{'));
+    let json_like = value.trim_start().starts_with(['"', '[', '{']);
     if json_like {
         return formats::json::load_value(value).map(PlainTree);
     }
