@@ -679,3 +679,20 @@ impl HelperDef for Each {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indent_widths_and_sizes_are_bounded() {
+        assert_eq!(indent_text("indent", 2, "a\nb").unwrap(), "  a\n  b");
+        let e = indent_text("indent", 99_999_999_999_999, "x").unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("width 99999999999999 is more than the limit of 10000"));
+        let many = "\n".repeat(10_000);
+        let e = indent_text("nindent", 10_000, &many).unwrap_err();
+        assert!(e.to_string().contains("more than the limit of 16777216"));
+    }
+}

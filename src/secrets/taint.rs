@@ -8,7 +8,8 @@
 //! [`MIN_MASKED_LEN`] characters: the string, its JSON-escaped form (when
 //! different), its standard base64 form, and each line of a multi-line value
 //! (of at least [`MIN_MASKED_LEN`] characters once trimmed). Shorter strings,
-//! numbers and booleans are not masked outside Secrets: masking `true` or `80`
+//! numbers and booleans are not masked outside Secrets, nor the strings
+//! `true`, `false`, `null`, `none`, `yes`, `no`, `on`, `off`: masking those
 //! everywhere would garble output without hiding anything.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,6 +28,14 @@ static GENERATION: AtomicUsize = AtomicUsize::new(0);
 
 fn long_enough(s: &str) -> bool {
     s.chars().count() >= MIN_MASKED_LEN
+}
+
+/// Words that are everywhere in manifests and hide nothing when masked.
+fn is_common_word(s: &str) -> bool {
+    matches!(
+        s.to_ascii_lowercase().as_str(),
+        "true" | "false" | "null" | "none" | "yes" | "no" | "on" | "off"
+    )
 }
 
 /// Remember one decrypted scalar as secret.
@@ -56,7 +65,7 @@ pub(crate) fn remember(v: &Value) {
 
 /// Remember one string (and the forms it is printed in) as secret.
 pub fn remember_str(text: &str) {
-    if !long_enough(text) {
+    if !long_enough(text) || is_common_word(text) {
         return;
     }
     let mut forms: Vec<Zeroizing<String>> = vec![Zeroizing::new(text.to_string())];
@@ -72,7 +81,7 @@ pub fn remember_str(text: &str) {
     ));
     if text.contains('\n') {
         for line in text.lines().map(str::trim) {
-            if long_enough(line) {
+            if long_enough(line) && !is_common_word(line) {
                 forms.push(Zeroizing::new(line.to_string()));
             }
         }

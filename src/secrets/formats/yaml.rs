@@ -869,6 +869,43 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_keys_are_refused_with_both_lines() {
+        let err = load("a: 1\nb:\n    c: x\n    c: \"\"\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 4: mapping key \"c\" already defined at line 3"
+        );
+        // The same key in two different maps is fine.
+        assert!(load("a:\n    k: 1\nb:\n    k: 2\n").is_ok());
+    }
+
+    #[test]
+    fn alias_expansion_and_depth_are_bounded() {
+        let mut bomb = String::from("l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..7 {
+            let refs = vec![format!("*l{}", i - 1); 10].join(", ");
+            bomb.push_str(&format!("l{i}: &l{i} [{refs}]\n"));
+        }
+        assert!(matches!(
+            load(&bomb),
+            Err(FormatError::AliasExpansion {
+                limit: MAX_ALIAS_NODES,
+                ..
+            })
+        ));
+        let deep = format!("a: {}{}\n", "[".repeat(200), "]".repeat(200));
+        assert!(matches!(
+            load(&deep),
+            Err(FormatError::TooDeep {
+                limit: MAX_DEPTH,
+                ..
+            })
+        ));
+        let ok = format!("a: {}{}\n", "[".repeat(100), "]".repeat(100));
+        assert!(load(&ok).is_ok());
+    }
+
+    #[test]
     fn scalars_resolve_like_go_yaml() {
         assert_eq!(resolve_plain("0x1F"), Value::Int(31));
         assert_eq!(resolve_plain("0o17"), Value::Int(15));
