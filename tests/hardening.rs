@@ -503,6 +503,16 @@ fn issue19_4_values_from_sops_files_are_masked_in_diff_deploy_json_and_server_er
         "{}",
         out.report("server error")
     );
+    // Nothing later shows it either (a failed record's error is masked when
+    // written: `release::Transaction::fail`).
+    for args in [
+        vec!["history", "app", "-p", "p"],
+        vec!["history", "app", "-p", "p", "--output", "json"],
+        vec!["status", "-p", "p"],
+    ] {
+        let out = run(&args);
+        out.assert_never_printed(&["bad label CANARY!!"]);
+    }
 }
 
 // ------------------------------------------------- 6: recursion and size limits

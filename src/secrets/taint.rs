@@ -12,8 +12,11 @@
 //! `true`, `false`, `null`, `none`, `yes`, `no`, `on`, `off`: masking those
 //! everywhere would garble output without hiding anything.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+use aho_corasick::{AhoCorasick, MatchKind};
 
 use base64::Engine as _;
 use zeroize::Zeroizing;
@@ -25,6 +28,7 @@ pub const MIN_MASKED_LEN: usize = 4;
 
 static KNOWN: Mutex<Vec<Zeroizing<String>>> = Mutex::new(Vec::new());
 static GENERATION: AtomicUsize = AtomicUsize::new(0);
+static MATCHER: Mutex<Option<(usize, AhoCorasick)>> = Mutex::new(None);
 
 fn long_enough(s: &str) -> bool {
     s.chars().count() >= MIN_MASKED_LEN
@@ -107,4 +111,40 @@ pub fn known() -> Vec<Zeroizing<String>> {
     let mut out: Vec<Zeroizing<String>> = KNOWN.lock().map(|k| k.clone()).unwrap_or_default();
     out.sort_by_key(|s| std::cmp::Reverse(s.len()));
     out
+}
+
+/// `text` with every exact occurrence of a remembered secret replaced by
+/// `mask` (one pass, leftmost-longest). Text is returned as is when nothing
+/// is remembered; when the matcher cannot be built, all of it is masked.
+pub fn redact<'t>(text: &'t str, mask: &str) -> Cow<'t, str> {
+    let generation = generation();
+    if generation == 0 {
+        return Cow::Borrowed(text);
+    }
+    let Ok(mut guard) = MATCHER.lock() else {
+        return Cow::Owned(mask.to_string());
+    };
+    if guard.as_ref().is_none_or(|(g, _)| *g != generation) {
+        let known = known();
+        let built = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(known.iter().map(|s| s.as_bytes()));
+        match built {
+            Ok(ac) => *guard = Some((generation, ac)),
+            // Never print what could not be checked.
+            Err(_) => return Cow::Owned(mask.to_string()),
+        }
+    }
+    let Some((_, ac)) = guard.as_ref() else {
+        return Cow::Owned(mask.to_string());
+    };
+    if !ac.is_match(text) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    ac.replace_all_with(text, &mut out, |_, _, dst| {
+        dst.push_str(mask);
+        true
+    });
+    Cow::Owned(out)
 }

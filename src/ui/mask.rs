@@ -7,9 +7,6 @@
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
-
-use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::secrets::taint;
 
@@ -17,7 +14,6 @@ use crate::secrets::taint;
 pub const MASK: &str = "<masked>";
 
 static REVEAL: AtomicBool = AtomicBool::new(false);
-static MATCHER: Mutex<Option<(usize, AhoCorasick)>> = Mutex::new(None);
 
 /// `--show-secrets`: print values from SOPS files as they are.
 pub fn reveal(on: bool) {
@@ -40,36 +36,7 @@ pub fn mask(text: &str) -> Cow<'_, str> {
 /// `text` with every known secret replaced, whatever `--show-secrets` says
 /// (for error messages, which never show secrets).
 pub fn mask_always(text: &str) -> Cow<'_, str> {
-    let generation = taint::generation();
-    if generation == 0 {
-        return Cow::Borrowed(text);
-    }
-    let Ok(mut guard) = MATCHER.lock() else {
-        return Cow::Owned(MASK.to_string());
-    };
-    if guard.as_ref().is_none_or(|(g, _)| *g != generation) {
-        let known = taint::known();
-        let built = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(known.iter().map(|s| s.as_bytes()));
-        match built {
-            Ok(ac) => *guard = Some((generation, ac)),
-            // Never print what could not be checked.
-            Err(_) => return Cow::Owned(MASK.to_string()),
-        }
-    }
-    let Some((_, ac)) = guard.as_ref() else {
-        return Cow::Owned(MASK.to_string());
-    };
-    if !ac.is_match(text) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    ac.replace_all_with(text, &mut out, |_, _, dst| {
-        dst.push_str(MASK);
-        true
-    });
-    Cow::Owned(out)
+    taint::redact(text, MASK)
 }
 
 #[cfg(test)]
