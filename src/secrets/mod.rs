@@ -571,6 +571,18 @@ pub fn decrypt_values(path: &Path) -> Result<serde_json::Value, SecretsError> {
     Ok(formats::json::to_json(&plain.0))
 }
 
+/// Decrypt `paths` only so that their values are known as secret for
+/// masking (see [`taint`]): for commands that print objects without rendering
+/// them (`rollback` shows a diff of an old manifest). A file that cannot be
+/// decrypted is skipped: masking then knows less, the command still works.
+/// Returns how many files were read.
+pub fn remember_secret_values<'p>(paths: impl IntoIterator<Item = &'p Path>) -> usize {
+    paths
+        .into_iter()
+        .filter(|p| decrypt_values(p).is_ok())
+        .count()
+}
+
 /// Decrypt a file; the plaintext document in the file's own format.
 pub fn decrypt_file(
     path: &Path,
