@@ -150,9 +150,24 @@ fn precedence_order_end_to_end_with_secrets() {
         "k5: release-secrets\nk6: release-secrets\nk7: release-secrets\nk8: release-secrets\n",
         &recipient,
     );
-    let out = berth(dir.path())
+    // Values from SOPS files are masked in output unless --show-secrets.
+    let masked = berth(dir.path())
         .env("SOPS_AGE_KEY_FILE", &key)
         .args(["render", "-p", "p", "-f", "cli.yaml", "--set", "k8=cli-set"])
+        .success();
+    masked.assert_never_printed(&["profile-secrets", "release-secrets"]);
+    let out = berth(dir.path())
+        .env("SOPS_AGE_KEY_FILE", &key)
+        .args([
+            "render",
+            "-p",
+            "p",
+            "-f",
+            "cli.yaml",
+            "--set",
+            "k8=cli-set",
+            "--show-secrets",
+        ])
         .success();
     let objects = docs(&out.stdout());
     let data = &find(&objects, "ConfigMap", "out")["data"];

@@ -33,12 +33,12 @@ motd: |
 api_unencrypted: visible-value
 ";
 
-struct Keys {
-    recipients: Vec<String>,
-    files: Vec<PathBuf>,
+pub(crate) struct Keys {
+    pub(crate) recipients: Vec<String>,
+    pub(crate) files: Vec<PathBuf>,
 }
 
-fn age_keys(dir: &Path, n: usize) -> Keys {
+pub(crate) fn age_keys(dir: &Path, n: usize) -> Keys {
     let keygen = require_tool("age-keygen");
     let mut keys = Keys {
         recipients: Vec::new(),
@@ -75,7 +75,7 @@ fn key_file(dir: &Path, name: &str, files: &[&PathBuf]) -> PathBuf {
     p
 }
 
-fn sops(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
+pub(crate) fn sops(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
     let mut cmd = Command::new(require_tool("sops"));
     clean_env(&mut cmd, dir);
     cmd.current_dir(dir).args(args);
@@ -85,7 +85,7 @@ fn sops(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
     cmd.output().expect("run sops")
 }
 
-fn sops_ok(dir: &Path, args: &[&str], env: &[(&str, String)]) -> String {
+pub(crate) fn sops_ok(dir: &Path, args: &[&str], env: &[(&str, String)]) -> String {
     let out = sops(dir, args, env);
     assert!(
         out.status.success(),
@@ -95,11 +95,11 @@ fn sops_ok(dir: &Path, args: &[&str], env: &[(&str, String)]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn keyenv(file: &Path) -> Vec<(&'static str, String)> {
+pub(crate) fn keyenv(file: &Path) -> Vec<(&'static str, String)> {
     vec![("SOPS_AGE_KEY_FILE", file.display().to_string())]
 }
 
-fn berth_run(
+pub(crate) fn berth_run(
     dir: &Path,
     args: &[&str],
     env: &[(&str, String)],
@@ -376,7 +376,7 @@ fn rotate_and_set_results_open_in_sops() {
     assert!(plain_sops.contains("token: 7"), "{plain_sops}");
 }
 
-fn editor_script(d: &Path, name: &str, body: &str) -> String {
+pub(crate) fn editor_script(d: &Path, name: &str, body: &str) -> String {
     let p = d.join(name);
     std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
     #[cfg(unix)]
@@ -387,7 +387,7 @@ fn editor_script(d: &Path, name: &str, body: &str) -> String {
     p.display().to_string()
 }
 
-fn leftover_temp(tmp: &Path) -> Vec<String> {
+pub(crate) fn leftover_temp(tmp: &Path) -> Vec<String> {
     std::fs::read_dir(tmp)
         .unwrap()
         .filter_map(|e| e.ok())

@@ -45,7 +45,7 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<E
     if ui.json() {
         ui.print_json(&doc)?;
     } else if doc.releases.iter().any(|r| !r.revisions.is_empty()) {
-        print!("{}", table(&doc));
+        print!("{}", crate::ui::mask::mask(&table(&doc)));
     }
     Ok(Exit::Ok)
 }

@@ -73,9 +73,13 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &LintArgs) -> anyhow::Result<Exit
     } else {
         for p in &problems {
             if p.release.is_empty() {
-                eprintln!("problem: {}", p.message);
+                eprintln!("problem: {}", crate::ui::mask::mask_always(&p.message));
             } else {
-                eprintln!("problem: release `{}`: {}", p.release, p.message);
+                eprintln!(
+                    "problem: release `{}`: {}",
+                    p.release,
+                    crate::ui::mask::mask_always(&p.message)
+                );
             }
         }
     }

@@ -54,6 +54,14 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let ui = Ui::new(&cli.global);
     let global = &cli.global;
+    // `--show-secrets` turns off taint-tracked masking for this command's output.
+    crate::ui::mask::reveal(match &cli.command {
+        Command::Render(args) => args.show_secrets,
+        Command::Diff(args) => args.display.show_secrets,
+        Command::Deploy(args) => args.display.show_secrets,
+        Command::Rollback(args) => args.display.show_secrets,
+        _ => false,
+    });
     match &cli.command {
         Command::Render(args) => render::run(&ui, global, args),
         Command::Template(args) => template::run(&ui, global, args),

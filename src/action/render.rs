@@ -139,6 +139,9 @@ impl<'a> Session<'a> {
         let workspace = Workspace::discover(req.workspace)?;
         let mut plan = workspace.plan(req.profiles)?;
         if let Some(ns) = req.namespace {
+            if let Some(problem) = crate::workspace::names::namespace_problem(ns) {
+                anyhow::bail!("-n/--namespace: {problem}");
+            }
             for r in &mut plan.releases {
                 r.namespace = ns.to_string();
             }
@@ -249,36 +252,54 @@ fn render_release(
     })
 }
 
-/// `f` over `items` on up to as many threads as there are cores; results in item order.
+/// Stack of each render worker: template nesting is bounded
+/// (`chart::helpers::MAX_INCLUDE_DEPTH`), but a debug build's handlebars
+/// frames are large; the reservation is virtual memory, touched only as used.
+const WORKER_STACK: usize = 256 << 20;
+
+/// `f` over `items` on up to as many threads as there are cores; results in
+/// item order. Work runs on worker threads with a [`WORKER_STACK`] stack.
 pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.is_empty() {
+        return Vec::new();
+    }
     let threads = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1)
-        .min(items.len());
-    if threads <= 1 {
-        return items.iter().map(f).collect();
-    }
+        .min(items.len())
+        .max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break };
+            done.push((i, f(item)));
+        }
+        done
+    };
     let mut slots: Vec<(usize, R)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        done.push((i, f(item)));
-                    }
-                    done
-                })
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(scope, work)
+                    .ok()
             })
             .collect();
+        // No thread could start: do the work here.
+        let here = if workers.is_empty() {
+            work()
+        } else {
+            Vec::new()
+        };
         workers
             .into_iter()
             .flat_map(|w| match w.join() {
                 Ok(done) => done,
                 Err(panic) => std::panic::resume_unwind(panic),
             })
+            .chain(here)
             .collect()
     });
     slots.sort_by_key(|(i, _)| *i);
@@ -393,7 +414,7 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Ex
     } else if args.output_dir.is_none() {
         let mut out = std::io::stdout().lock();
         for m in &manifests {
-            out.write_all(m.as_bytes())?;
+            out.write_all(ui.masked(m).as_bytes())?;
         }
         out.flush()?;
     }
@@ -449,10 +470,25 @@ fn to_json(rendered: &Rendered) -> RenderJson<'_> {
 fn write_dir(dir: &Path, rendered: &Rendered, manifests: &[String]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for (r, manifest) in rendered.releases.iter().zip(manifests) {
-        let target = dir.join(format!("{}.yaml", r.name));
+        // Names are validated at workspace load; this keeps every write inside
+        // `dir` whatever a caller passes (no separator, no `..`).
+        let file = format!("{}.yaml", r.name);
+        let mut parts = Path::new(&file).components();
+        let single = matches!(
+            (parts.next(), parts.next()),
+            (Some(std::path::Component::Normal(_)), None)
+        );
+        if !single || r.name.contains(['/', '\\']) {
+            anyhow::bail!(
+                "release `{}`: its name cannot be used as a file name in {}",
+                r.name,
+                dir.display()
+            );
+        }
+        let target = dir.join(file);
         let mut tmp = tempfile::NamedTempFile::new_in(dir)
             .with_context(|| format!("cannot write in {}", dir.display()))?;
-        tmp.write_all(manifest.as_bytes())
+        tmp.write_all(crate::ui::mask::mask(manifest).as_bytes())
             .with_context(|| format!("cannot write {}", target.display()))?;
         tmp.persist(&target)
             .with_context(|| format!("cannot write {}", target.display()))?;

@@ -104,6 +104,37 @@ fn output(ui: &Ui, file: &Path, in_place: bool, bytes: &[u8], what: &str) -> any
     Ok(Exit::Ok)
 }
 
+/// Keep an edit that could not be written to `file`: the encrypted result in
+/// a new 0600 file in the temp directory (safe to keep: it is encrypted), or,
+/// when even that fails, the private plaintext file itself. Returns where, as
+/// words for the message ("saved, encrypted, in …").
+fn save_aside(file: &Path, ext: &str, encrypted: &str, temp: PrivateFile) -> String {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "secrets".into());
+    let saved = tempfile::Builder::new()
+        .prefix(&format!("berth-saved-{stem}-"))
+        .suffix(&format!(".{ext}"))
+        .tempfile()
+        .and_then(|mut f| {
+            f.write_all(encrypted.as_bytes())?;
+            f.as_file().sync_all()?;
+            f.keep().map_err(|e| e.error)
+        });
+    match saved {
+        Ok((_, path)) => format!(
+            "saved, encrypted with the file's own keys, in {} (move it over {} once the problem is fixed)",
+            path.display(),
+            file.display()
+        ),
+        Err(_) => format!(
+            "kept in plaintext in the private file {} (0600; delete it when done)",
+            temp.keep().display()
+        ),
+    }
+}
+
 fn editor_command() -> String {
     ["VISUAL", "EDITOR"]
         .iter()
@@ -164,6 +195,16 @@ fn edit_inner(ui: &Ui, file: &Path, interrupted: &AtomicBool) -> anyhow::Result<
         .unwrap_or_else(|| "secrets".into());
     let temp = PrivateFile::create(&format!("{stem}.{ext}"), session.plaintext())
         .context("cannot create the private temp file")?;
+    if let Some(mine) = temp.dir() {
+        let removed = secrets::edit::clean_stale(&std::env::temp_dir(), mine);
+        if !removed.is_empty() {
+            ui.info(format!(
+                "removed {} private edit director{} left by an edit session that was killed",
+                removed.len(),
+                if removed.len() == 1 { "y" } else { "ies" }
+            ));
+        }
+    }
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     loop {
         check_interrupt()?;
@@ -185,7 +226,41 @@ fn edit_inner(ui: &Ui, file: &Path, interrupted: &AtomicBool) -> anyhow::Result<
             Ok(()) => {
                 let out = session.encrypt(&text)?;
                 check_interrupt()?;
-                secrets::write_atomic(file, out.as_bytes())?;
+                if session.changed_on_disk() {
+                    let saved = save_aside(file, ext, &out, temp);
+                    bail!(
+                        "{} changed on disk while the editor was open (a `berth secrets set` or another edit?); your edit was not written over it. It is {saved}; compare the two (`berth secrets decrypt`), then run `berth secrets edit` again",
+                        file.display()
+                    );
+                }
+                loop {
+                    match secrets::write_atomic(file, out.as_bytes()) {
+                        Ok(()) => break,
+                        Err(e) if terminal => {
+                            eprintln!("{e}");
+                            eprint!(
+                                "Your edit is kept. Fix the problem, then retry the write? [Y/n] "
+                            );
+                            let _ = std::io::stderr().flush();
+                            let mut answer = String::new();
+                            let read = std::io::stdin().read_line(&mut answer);
+                            if read.is_err()
+                                || interrupted.load(Ordering::SeqCst)
+                                || matches!(answer.trim(), "n" | "N" | "no" | "No")
+                            {
+                                let saved = save_aside(file, ext, &out, temp);
+                                bail!("{} was not changed; your edit is {saved}", file.display());
+                            }
+                        }
+                        Err(e) => {
+                            let saved = save_aside(file, ext, &out, temp);
+                            return Err(anyhow::Error::new(e).context(format!(
+                                "{} was not changed; your edit is {saved}",
+                                file.display()
+                            )));
+                        }
+                    }
+                }
                 ui.info(format!(
                     "{} {}",
                     if session.is_new() { "created" } else { "saved" },

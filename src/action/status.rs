@@ -56,7 +56,7 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<Ex
     if ui.json() {
         ui.print_json(&doc)?;
     } else {
-        print!("{}", text(&doc, ui.color_stdout()));
+        print!("{}", crate::ui::mask::mask(&text(&doc, ui.color_stdout())));
     }
     Ok(Exit::Ok)
 }

@@ -54,6 +54,42 @@ pub fn register(hb: &mut Handlebars<'static>) {
     hb.register_helper("with", Box::new(With));
 }
 
+/// Deepest nesting of `include`/`tpl` calls (a partial that includes itself
+/// or partials that include each other stop here instead of overflowing the stack).
+pub const MAX_INCLUDE_DEPTH: usize = 100;
+
+/// Widest `indent`/`nindent` padding, in spaces.
+pub const MAX_INDENT_WIDTH: i64 = 10_000;
+
+/// Largest text one `indent`/`nindent` call may produce, in bytes (16 MiB).
+pub const MAX_HELPER_OUTPUT: usize = 16 << 20;
+
+thread_local! {
+    static INCLUDE_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// One level of `include`/`tpl` nesting; leaving it (drop) gives the level back.
+struct Nesting;
+
+impl Nesting {
+    fn enter(helper: &str) -> Result<Nesting, RenderError> {
+        let depth = INCLUDE_DEPTH.with(|d| d.get()) + 1;
+        if depth > MAX_INCLUDE_DEPTH {
+            return Err(fail(format!(
+                "{helper}: templates nest deeper than {MAX_INCLUDE_DEPTH} levels (a partial that includes itself, or partials that include each other?)"
+            )));
+        }
+        INCLUDE_DEPTH.with(|d| d.set(depth));
+        Ok(Nesting)
+    }
+}
+
+impl Drop for Nesting {
+    fn drop(&mut self) {
+        INCLUDE_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
 type PureFn = fn(&Args) -> Result<Value, RenderError>;
 
 /// A helper that is a pure function of its arguments.
@@ -165,21 +201,38 @@ fn to_json(a: &Args) -> Result<Value, RenderError> {
     Ok(Value::String(text))
 }
 
-fn indent_text(n: i64, s: &str) -> String {
-    let pad = " ".repeat(n.max(0) as usize);
-    format!("{pad}{}", s.replace('\n', &format!("\n{pad}")))
+fn indent_text(helper: &str, n: i64, s: &str) -> Result<String, RenderError> {
+    if n > MAX_INDENT_WIDTH {
+        return Err(fail(format!(
+            "{helper}: width {n} is more than the limit of {MAX_INDENT_WIDTH}"
+        )));
+    }
+    let width = n.max(0) as usize;
+    let lines = s.bytes().filter(|&b| b == b'\n').count() + 1;
+    let size = width.saturating_mul(lines).saturating_add(s.len());
+    if size > MAX_HELPER_OUTPUT {
+        return Err(fail(format!(
+            "{helper}: the result would be {size} bytes, more than the limit of {MAX_HELPER_OUTPUT}"
+        )));
+    }
+    let pad = " ".repeat(width);
+    Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))
 }
 
 fn indent(a: &Args) -> Result<Value, RenderError> {
     a.need(2)?;
-    Ok(Value::String(indent_text(a.int(0)?, &a.text(1)?)))
+    Ok(Value::String(indent_text(
+        "indent",
+        a.int(0)?,
+        &a.text(1)?,
+    )?))
 }
 
 fn nindent(a: &Args) -> Result<Value, RenderError> {
     a.need(2)?;
     Ok(Value::String(format!(
         "\n{}",
-        indent_text(a.int(0)?, &a.text(1)?)
+        indent_text("nindent", a.int(0)?, &a.text(1)?)?
     )))
 }
 
@@ -410,7 +463,17 @@ impl HelperDef for Include {
         let template = rc
             .get_partial(&name)
             .or_else(|| r.get_template(&name))
-            .ok_or_else(|| RenderErrorReason::PartialNotFound(name.clone()))?;
+            .ok_or_else(|| {
+                // The name may come from values (even a secrets file): name
+                // the expression it came from, or the literal the template wrote.
+                match h.param(0).and_then(|p| p.relative_path()) {
+                    Some(path) => fail(format!(
+                        "include: no partial has the name held by `{path}` (the name is not shown: it comes from values)"
+                    )),
+                    None => fail(format!("include: no partial named \"{name}\"")),
+                }
+            })?;
+        let _nesting = Nesting::enter("include")?;
         let ctx = Context::from(data);
         let mut inner = RenderContext::new(None);
         let mut out = StringOutput::new();
@@ -435,6 +498,7 @@ impl HelperDef for Tpl {
     ) -> Result<ScopedJson<'rc>, RenderError> {
         let args = Args { name: "tpl", h };
         args.need(2)?;
+        let _nesting = Nesting::enter("tpl")?;
         let source = args.text(0)?;
         let ctx = Context::from(args.get(1)?.clone());
         let text = r
@@ -613,5 +677,22 @@ impl HelperDef for Each {
         }
         rc.pop_block();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indent_widths_and_sizes_are_bounded() {
+        assert_eq!(indent_text("indent", 2, "a\nb").unwrap(), "  a\n  b");
+        let e = indent_text("indent", 99_999_999_999_999, "x").unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("width 99999999999999 is more than the limit of 10000"));
+        let many = "\n".repeat(10_000);
+        let e = indent_text("nindent", 10_000, &many).unwrap_err();
+        assert!(e.to_string().contains("more than the limit of 16777216"));
     }
 }

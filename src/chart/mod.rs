@@ -6,6 +6,7 @@
 pub mod any;
 pub mod helm;
 pub mod helpers;
+mod partials;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -68,6 +69,10 @@ pub enum ChartError {
         column: usize,
         message: String,
     },
+    #[error("{file}: partials include each other: {}", .cycle.join(" → "))]
+    PartialCycle { file: String, cycle: Vec<String> },
+    #[error("{file}: partial `{partial}` includes a partial whose name is computed (`{{{{> (…)}}}}`); inside partials only written names are allowed, so that partials cannot include each other without end")]
+    DynamicPartial { file: String, partial: String },
     #[error(transparent)]
     Manifest(#[from] ManifestError),
 }
@@ -170,6 +175,8 @@ pub struct Chart {
     /// Document templates by shown path, sorted.
     templates: Vec<String>,
     partials: HashMap<String, PartialOrigin>,
+    /// Partial names written literally in some template (render errors may print these).
+    written_partials: std::collections::BTreeSet<String>,
 }
 
 impl std::fmt::Debug for Chart {
@@ -304,6 +311,24 @@ impl Chart {
         let mut errors = Vec::new();
         let mut templates = Vec::new();
         let mut partials = HashMap::new();
+        let mut graph: std::collections::BTreeMap<
+            String,
+            std::collections::BTreeSet<partials::Ref>,
+        > = Default::default();
+        let mut written_partials = std::collections::BTreeSet::new();
+        let mut note_refs = |body: &str, partial: Option<&str>| {
+            if let Ok(t) = handlebars::template::Template::compile(body) {
+                let refs = partials::refs(&t);
+                for r in &refs {
+                    if let partials::Ref::Static(n) = r {
+                        written_partials.insert(n.clone());
+                    }
+                }
+                if let Some(p) = partial {
+                    graph.insert(p.to_string(), refs);
+                }
+            }
+        };
         for file in files {
             let name = file
                 .file_name()
@@ -326,6 +351,7 @@ impl Chart {
                     .register_partial(pname, body)
                 {
                     Ok(()) => {
+                        note_refs(body, Some(pname));
                         partials.insert(
                             pname.to_string(),
                             PartialOrigin {
@@ -349,9 +375,32 @@ impl Chart {
                     continue;
                 }
                 match registry.register_template_string(&shown, &text) {
-                    Ok(()) => templates.push(shown),
+                    Ok(()) => {
+                        note_refs(&text, None);
+                        templates.push(shown)
+                    }
                     Err(e) => errors.push(syntax_error(&e, &shown, 0)),
                 }
+            }
+        }
+        match partials::check(&graph) {
+            Ok(()) => {}
+            Err(partials::GraphError::Cycle(cycle)) => errors.push(ChartError::PartialCycle {
+                file: cycle
+                    .first()
+                    .and_then(|p| partials.get(p))
+                    .map(|o: &PartialOrigin| o.file.clone())
+                    .unwrap_or_else(|| display.clone()),
+                cycle,
+            }),
+            Err(partials::GraphError::DynamicInPartial(partial)) => {
+                errors.push(ChartError::DynamicPartial {
+                    file: partials
+                        .get(&partial)
+                        .map(|o: &PartialOrigin| o.file.clone())
+                        .unwrap_or_else(|| display.clone()),
+                    partial,
+                })
             }
         }
         if !errors.is_empty() {
@@ -366,6 +415,7 @@ impl Chart {
             registry,
             templates,
             partials,
+            written_partials,
         })
     }
 
@@ -441,6 +491,19 @@ impl Chart {
                 message: message.clone(),
             },
             RenderErrorReason::TemplateError(t) => syntax_error(t, &file, offset),
+            // A computed name may come from values (even a secrets file): only
+            // names written in a template are printed.
+            RenderErrorReason::PartialNotFound(name) => ChartError::Render {
+                file,
+                line,
+                column,
+                message: if self.written_partials.contains(name) {
+                    format!("partial not found: {name}")
+                } else {
+                    "partial not found (its name is computed by the template and not shown)"
+                        .to_string()
+                },
+            },
             other => ChartError::Render {
                 file,
                 line,

@@ -251,6 +251,14 @@ fn secret_path(path: &str) -> bool {
 /// (masked) or decoded (`show_secrets`).
 fn shown(obj: &Value, show_secrets: bool) -> Value {
     let mut out = obj.clone();
+    if !show_secrets && normalise::is_list(obj) {
+        if let Some(items) = out.get_mut("items").and_then(Value::as_array_mut) {
+            for item in items.iter_mut() {
+                *item = shown(item, false);
+            }
+        }
+        return out;
+    }
     if is_secret(obj) {
         if let Some(map) = out.as_object_mut() {
             if show_secrets {
@@ -280,8 +288,43 @@ fn yaml(v: Option<&Value>, show_secrets: bool) -> String {
     }
 }
 
+/// Where `after` holds a string with a value from a SOPS file, replace both
+/// that string and the string at the same path of `before` by the mask.
+fn mask_paired(before: &mut Value, after: &mut Value) {
+    match (before, after) {
+        (Value::Object(b), Value::Object(a)) => {
+            for (k, av) in a.iter_mut() {
+                if let Some(bv) = b.get_mut(k) {
+                    mask_paired(bv, av);
+                }
+            }
+        }
+        (Value::Array(b), Value::Array(a)) => {
+            for (bv, av) in b.iter_mut().zip(a.iter_mut()) {
+                mask_paired(bv, av);
+            }
+        }
+        (b @ Value::String(_), Value::String(a)) => {
+            if matches!(crate::ui::mask::mask_always(a), std::borrow::Cow::Owned(_)) {
+                *b = Value::from(crate::ui::mask::MASK);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Render one object's diff (header, drift notes, hunks, masked Secret keys).
 pub fn render_object(d: &ObjectDiff, opts: &RenderOptions) -> String {
+    let out = render_object_unmasked(d, opts);
+    // Values from SOPS files wherever they landed (any kind, any field).
+    if opts.show_secrets {
+        out
+    } else {
+        crate::ui::mask::mask_always(&out).into_owned()
+    }
+}
+
+fn render_object_unmasked(d: &ObjectDiff, opts: &RenderOptions) -> String {
     let mut out = String::new();
     let (code, sign) = match d.action {
         Action::Add => ("32;1", "+"),
@@ -302,8 +345,14 @@ pub fn render_object(d: &ObjectDiff, opts: &RenderOptions) -> String {
         .as_ref()
         .or(d.after.as_ref())
         .is_some_and(is_secret);
+    let list = d
+        .before
+        .as_ref()
+        .or(d.after.as_ref())
+        .is_some_and(normalise::holds_secret);
     for drift in &d.drift {
-        let (live, want) = if secret && secret_path(&drift.path) && !opts.show_secrets {
+        let masked = (secret && secret_path(&drift.path)) || (list && !secret);
+        let (live, want) = if masked && !opts.show_secrets {
             (MASKED.to_string(), MASKED.to_string())
         } else {
             (scalar(&drift.live), scalar(&drift.desired))
@@ -321,8 +370,23 @@ pub fn render_object(d: &ObjectDiff, opts: &RenderOptions) -> String {
             )
         );
     }
-    let before = yaml(d.before.as_ref(), opts.show_secrets);
-    let after = yaml(d.after.as_ref(), opts.show_secrets);
+    let (before, after) = if opts.show_secrets {
+        (yaml(d.before.as_ref(), true), yaml(d.after.as_ref(), true))
+    } else {
+        // A field that holds a value from a SOPS file now held a secret
+        // before too (an older version of it, in no file any more): mask the
+        // old value at the same place.
+        let mut b = d.before.as_ref().map(|v| shown(v, false));
+        let mut a = d.after.as_ref().map(|v| shown(v, false));
+        if let (Some(b), Some(a)) = (b.as_mut(), a.as_mut()) {
+            mask_paired(b, a);
+        }
+        let text = |v: Option<Value>| {
+            v.map(|v| serde_yaml_ng::to_string(&v).unwrap_or_default())
+                .unwrap_or_default()
+        };
+        (text(b), text(a))
+    };
     let text = TextDiff::from_lines(&before, &after);
     for hunk in text
         .unified_diff()
@@ -464,6 +528,11 @@ impl ObjectDiff {
             .as_ref()
             .or(self.after.as_ref())
             .is_some_and(is_secret);
+        let list = self
+            .before
+            .as_ref()
+            .or(self.after.as_ref())
+            .is_some_and(normalise::holds_secret);
         ObjectDiffJson {
             action: self.action,
             api_version: self.object.api_version.clone(),
@@ -475,7 +544,8 @@ impl ObjectDiff {
                 .drift
                 .iter()
                 .map(|d| {
-                    let mask = secret && secret_path(&d.path) && !show_secrets;
+                    let mask =
+                        ((secret && secret_path(&d.path)) || (list && !secret)) && !show_secrets;
                     DriftJson {
                         path: d.path.clone(),
                         manager: d.manager.clone(),

@@ -34,6 +34,24 @@ pub fn is_secret(obj: &Value) -> bool {
             .is_none_or(|v| v == "v1")
 }
 
+/// Whether `obj` is a `kind: List` (or any `*List` kind) with `items`.
+pub fn is_list(obj: &Value) -> bool {
+    obj.get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List"))
+        && obj.get("items").is_some_and(Value::is_array)
+}
+
+/// Whether `obj` is a Secret or a list holding one (at any depth).
+pub fn holds_secret(obj: &Value) -> bool {
+    is_secret(obj)
+        || (is_list(obj)
+            && obj
+                .get("items")
+                .and_then(Value::as_array)
+                .is_some_and(|items| items.iter().any(holds_secret)))
+}
+
 /// The normalised copy of `obj`. Built in one pass: the dropped fields
 /// (`managedFields` above all, often the largest part of a live object) are
 /// never copied, and keys come out in canonical order.

@@ -289,25 +289,45 @@ pub fn to_yaml(objects: &[Object]) -> String {
 /// placeholder naming its length (`<masked: 12 bytes>`), so rendered output can
 /// be shown or logged without the values. Returns how many values were masked.
 pub fn mask_secret_values(objects: &mut [Object]) -> usize {
+    objects
+        .iter_mut()
+        .map(|o| mask_secret_body(&mut o.body))
+        .sum()
+}
+
+/// [`mask_secret_values`] for one object body: a Secret, or a `kind: List`
+/// (any `*List` kind) whose `items` hold Secrets at any depth.
+pub fn mask_secret_body(body: &mut serde_json::Value) -> usize {
     use base64::Engine as _;
+    let kind = body
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or_default();
+    if kind.ends_with("List") {
+        return match body.get_mut("items").and_then(|i| i.as_array_mut()) {
+            Some(items) => items.iter_mut().map(mask_secret_body).sum(),
+            None => 0,
+        };
+    }
+    if kind != "Secret" {
+        return 0;
+    }
     let mut masked = 0;
-    for obj in objects.iter_mut().filter(|o| o.kind() == "Secret") {
-        for (field, encoded) in [("data", true), ("stringData", false)] {
-            let Some(map) = obj.body.get_mut(field).and_then(|v| v.as_object_mut()) else {
-                continue;
+    for (field, encoded) in [("data", true), ("stringData", false)] {
+        let Some(map) = body.get_mut(field).and_then(|v| v.as_object_mut()) else {
+            continue;
+        };
+        for value in map.values_mut() {
+            let text = value.as_str().unwrap_or_default();
+            let bytes = if encoded {
+                base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .map_or(text.len(), |raw| raw.len())
+            } else {
+                text.len()
             };
-            for value in map.values_mut() {
-                let text = value.as_str().unwrap_or_default();
-                let bytes = if encoded {
-                    base64::engine::general_purpose::STANDARD
-                        .decode(text.trim())
-                        .map_or(text.len(), |raw| raw.len())
-                } else {
-                    text.len()
-                };
-                *value = serde_json::Value::String(format!("<masked: {bytes} bytes>"));
-                masked += 1;
-            }
+            *value = serde_json::Value::String(format!("<masked: {bytes} bytes>"));
+            masked += 1;
         }
     }
     masked

@@ -739,17 +739,19 @@ impl<S: Store> Transaction<S> {
         Ok(record)
     }
 
-    /// The deploy failed: the record becomes `failed` with `error` (no secret
-    /// values in it, please), the lease is released, the previous deployed
-    /// revision stays the base. The history limit is enforced.
+    /// The deploy failed: the record becomes `failed` with `error` (values
+    /// from SOPS files masked: an API server may have echoed one), the lease
+    /// is released, the previous deployed revision stays the base. The
+    /// history limit is enforced.
     pub async fn fail(
         self,
         error: &str,
         manifest: String,
         inventory: Vec<ObjectRef>,
     ) -> Result<Record, ReleaseError> {
+        let error = crate::secrets::taint::redact(error, "<masked>").into_owned();
         let record = self
-            .finish(Status::Failed, Some(error.to_string()), manifest, inventory)
+            .finish(Status::Failed, Some(error), manifest, inventory)
             .await?;
         if self.history_limit > 0 {
             let all = self.sorted(&record.namespace, &record.release).await?;

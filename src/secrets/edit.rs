@@ -1,10 +1,84 @@
 //! The one place plaintext touches disk: the private temp file of
-//! `secrets edit`, in a 0700 directory, 0600, overwritten and removed when
-//! the guard drops (every exit path that unwinds, Ctrl-C included, since the
-//! edit action turns SIGINT into a flag).
+//! `secrets edit`, in a 0700 directory `$TMPDIR/berth-edit-<pid>-*`, 0600,
+//! overwritten and removed when the guard drops (every exit path that
+//! unwinds, Ctrl-C included, since the edit action turns SIGINT into a flag).
+//! A session killed outright (SIGKILL) cannot clean up: the next edit removes
+//! such directories ([`clean_stale`]) — only directories of processes that
+//! are gone, owned by this user, mode 0700.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+const PREFIX: &str = "berth-edit-";
+
+/// Remove the private directories that edit sessions killed outright left in
+/// `tmp`: named `berth-edit-<pid>-…` for a process that no longer exists
+/// (checked in `/proc`; nothing is removed where `/proc` is absent), a real
+/// directory (not a symlink) of mode 0700 owned by the same user as `mine`
+/// (a directory this process just created). Files are overwritten with zeros
+/// before removal. Returns the directories removed.
+pub fn clean_stale(tmp: &Path, mine: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        if !Path::new("/proc/self").exists() {
+            return removed;
+        }
+        let Ok(me) = std::fs::metadata(mine) else {
+            return removed;
+        };
+        let Ok(entries) = std::fs::read_dir(tmp) else {
+            return removed;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)) else {
+                continue;
+            };
+            let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+                continue;
+            };
+            if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+                continue;
+            }
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if !meta.is_dir()
+                || meta.uid() != me.uid()
+                || meta.permissions().mode() & 0o777 != 0o700
+            {
+                continue;
+            }
+            if let Ok(files) = std::fs::read_dir(&path) {
+                for f in files.flatten() {
+                    wipe(&f.path());
+                }
+            }
+            if std::fs::remove_dir_all(&path).is_ok() {
+                removed.push(path);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (tmp, mine);
+    removed
+}
+
+/// Overwrite a regular file (never through a symlink) with zeros.
+fn wipe(path: &Path) {
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.is_file() {
+            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(path) {
+                let zeros = vec![0u8; meta.len() as usize];
+                let _ = f.write_all(&zeros);
+                let _ = f.sync_all();
+            }
+        }
+    }
+}
 
 /// A private temp file holding plaintext; wiped and removed on drop.
 pub struct PrivateFile {
@@ -15,7 +89,8 @@ pub struct PrivateFile {
 impl PrivateFile {
     /// Create `NAME` (e.g. `secrets.yaml`) in a fresh 0700 dir, 0600, with `contents`.
     pub fn create(name: &str, contents: &str) -> std::io::Result<PrivateFile> {
-        let dir = tempfile::Builder::new().prefix("berth-edit-").tempdir()?;
+        let prefix = format!("{PREFIX}{}-", std::process::id());
+        let dir = tempfile::Builder::new().prefix(&prefix).tempdir()?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -38,6 +113,20 @@ impl PrivateFile {
         })
     }
 
+    /// The private directory holding the file.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_ref().map(|d| d.path())
+    }
+
+    /// Keep the file (and its directory) instead of removing it on drop: the
+    /// last resort when the user's edit could be saved nowhere else.
+    pub fn keep(mut self) -> PathBuf {
+        if let Some(dir) = self.dir.take() {
+            let _ = dir.keep();
+        }
+        self.path.clone()
+    }
+
     /// The file's path (to hand to the editor).
     pub fn path(&self) -> &Path {
         &self.path
@@ -56,15 +145,11 @@ impl PrivateFile {
 
 impl Drop for PrivateFile {
     fn drop(&mut self) {
-        if let Ok(meta) = std::fs::metadata(&self.path) {
-            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&self.path) {
-                let zeros = vec![0u8; meta.len() as usize];
-                let _ = f.write_all(&zeros);
-                let _ = f.sync_all();
-            }
-        }
-        if let Some(dir) = self.dir.take() {
-            let _ = dir.close();
-        }
+        // Kept on purpose (`keep`): the user was told where it is.
+        let Some(dir) = self.dir.take() else {
+            return;
+        };
+        wipe(&self.path);
+        let _ = dir.close();
     }
 }

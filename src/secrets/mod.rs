@@ -13,12 +13,13 @@ mod keys;
 mod metadata;
 mod rules;
 mod shamir;
+pub mod taint;
 mod tree;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha512};
+use sha2::{Digest, Sha256, Sha512};
 use zeroize::Zeroizing;
 
 pub use cipher::CipherError;
@@ -68,12 +69,21 @@ pub enum SecretsError {
     NotSops { path: PathBuf },
     #[error("{path} is already encrypted (it has a `sops` metadata block); use `berth secrets edit` or `rotate`")]
     AlreadyEncrypted { path: PathBuf },
+    #[error("{path}: the edited text has a top-level `sops` key, which SOPS reserves for its metadata; rename or remove that key")]
+    ReservedKey { path: PathBuf },
     #[error("{path}: invalid `sops` metadata: {reason}")]
     BadMetadata { path: PathBuf, reason: String },
     #[error("{path}: MAC mismatch: the file's contents do not match its message authentication code; it was modified outside sops/berth or is corrupted, so berth refuses to use it")]
     MacMismatch { path: PathBuf },
     #[error("{path}: cannot decrypt the value at `{at}`")]
     Value {
+        path: PathBuf,
+        at: String,
+        #[source]
+        source: CipherError,
+    },
+    #[error("{path}: the encrypted comment {at} cannot be decrypted: it was modified or is corrupted, so berth refuses the file")]
+    Comment {
         path: PathBuf,
         at: String,
         #[source]
@@ -119,6 +129,12 @@ pub enum SecretsError {
     CommentRegex { path: PathBuf },
     #[error("invalid path `{0}`: use a.b[0].c or [\"a\"][\"b\"][0]")]
     BadTreePath(String),
+    #[error("cannot set `{at}`: the value is not valid JSON: {source}")]
+    SetValue {
+        at: String,
+        #[source]
+        source: FormatError,
+    },
     #[error("{path}: cannot set `{at}`: {reason}")]
     Set {
         path: PathBuf,
@@ -216,6 +232,22 @@ fn selector(path: &Path, s: &Selection) -> Result<rules::Selector, SecretsError>
     })
 }
 
+/// Whether a plain comment holds the remains of an encrypted value.
+fn looks_encrypted(c: &str) -> bool {
+    c.contains("ENC[")
+        || c.contains("AES256_GCM")
+        || (c.contains("data:") && c.contains("iv:") && c.contains("tag:"))
+}
+
+/// Where a comment sits, for error messages.
+fn comment_place(path: &[String]) -> String {
+    if path.is_empty() {
+        "at the top level".into()
+    } else {
+        format!("under `{}`", path.join("."))
+    }
+}
+
 fn aad(path: &[String]) -> String {
     let mut s = path.join(":");
     s.push(':');
@@ -297,6 +329,16 @@ fn data_key(file: &Encrypted, ctx: &KeyContext) -> Result<cipher::DataKey, Secre
 
 /// Decrypt the tree and verify the MAC before returning anything.
 fn decrypt_tree(file: &Encrypted, key: &cipher::DataKey) -> Result<PlainTree, SecretsError> {
+    decrypt_tree_remembering(file, key, false)
+}
+
+/// [`decrypt_tree`]; with `remember`, every decrypted value is also added to
+/// the [`taint`] set (values that go on to be rendered).
+fn decrypt_tree_remembering(
+    file: &Encrypted,
+    key: &cipher::DataKey,
+    remember: bool,
+) -> Result<PlainTree, SecretsError> {
     let cipher = Cipher::new(key);
     let sel = selector(&file.path, &file.meta.selection)?;
     let mac_only = file.meta.selection.mac_only_encrypted;
@@ -309,9 +351,35 @@ fn decrypt_tree(file: &Encrypted, key: &cipher::DataKey) -> Result<PlainTree, Se
         let encrypted = sel.encrypts(path);
         match leaf {
             Leaf::Comment(c) => {
-                if encrypted {
-                    if let Ok(Value::Comment(t)) = cipher.decrypt(c, &aad(path)) {
-                        *c = t;
+                // Comments are outside the MAC: an `ENC[` comment that does not
+                // decrypt to a comment is refused (sops only warns and shows
+                // it), and so is a plain comment holding what looks like a
+                // damaged one (`#ENx[AES256_GCM,data:…`). Other plain comments
+                // (written by hand, or by an old sops) are kept.
+                if encrypted && !c.starts_with("ENC[") && looks_encrypted(c) {
+                    return Err(SecretsError::Comment {
+                        path: file.path.clone(),
+                        at: comment_place(path),
+                        source: CipherError::NotEncrypted,
+                    });
+                }
+                if encrypted && c.starts_with("ENC[") {
+                    match cipher.decrypt(c, &aad(path)) {
+                        Ok(Value::Comment(t)) => *c = t,
+                        Ok(_) => {
+                            return Err(SecretsError::Comment {
+                                path: file.path.clone(),
+                                at: comment_place(path),
+                                source: CipherError::NotEncrypted,
+                            })
+                        }
+                        Err(source) => {
+                            return Err(SecretsError::Comment {
+                                path: file.path.clone(),
+                                at: comment_place(path),
+                                source,
+                            })
+                        }
                     }
                 }
             }
@@ -326,6 +394,9 @@ fn decrypt_tree(file: &Encrypted, key: &cipher::DataKey) -> Result<PlainTree, Se
                         at: path.join("."),
                         source,
                     })?;
+                    if remember {
+                        taint::remember(&dec);
+                    }
                     *v = dec;
                 }
                 if !matches!(v, Value::Comment(_)) && (!mac_only || encrypted) {
@@ -496,8 +567,20 @@ pub fn decrypt_values(path: &Path) -> Result<serde_json::Value, SecretsError> {
     let file = load_encrypted(path, format, &text)?;
     let ctx = KeyContext::default();
     let key = data_key(&file, &ctx)?;
-    let plain = decrypt_tree(&file, &key)?;
+    let plain = decrypt_tree_remembering(&file, &key, true)?;
     Ok(formats::json::to_json(&plain.0))
+}
+
+/// Decrypt `paths` only so that their values are known as secret for
+/// masking (see [`taint`]): for commands that print objects without rendering
+/// them (`rollback` shows a diff of an old manifest). A file that cannot be
+/// decrypted is skipped: masking then knows less, the command still works.
+/// Returns how many files were read.
+pub fn remember_secret_values<'p>(paths: impl IntoIterator<Item = &'p Path>) -> usize {
+    paths
+        .into_iter()
+        .filter(|p| decrypt_values(p).is_ok())
+        .count()
 }
 
 /// Decrypt a file; the plaintext document in the file's own format.
@@ -815,7 +898,10 @@ pub fn set_value(
     let ctx = KeyContext::default();
     let key = data_key(&file, &ctx)?;
     let mut plain = decrypt_tree(&file, &key)?;
-    let new = parse_set_value(value);
+    let new = parse_set_value(value).map_err(|source| SecretsError::SetValue {
+        at: tree_path.to_string(),
+        source,
+    })?;
     set_at(&mut plain.0, &steps, new.0.clone()).map_err(|reason| SecretsError::Set {
         path: path.to_path_buf(),
         at: tree_path.to_string(),
@@ -825,25 +911,36 @@ pub fn set_value(
     Ok(emit_encrypted(file.format, &tree, &file.meta))
 }
 
-fn parse_set_value(value: &str) -> PlainTree {
+/// Parse the value of `secrets set`. A value that starts like a JSON string,
+/// list or object (`"`, `[`, `{`) must be valid JSON, as sops requires:
+/// `'"unterminated'` is refused, never stored as text. Otherwise a YAML scalar
+/// (`7`, `true`, `'quoted'`), else the text itself. Errors name the position,
+/// never the value.
+fn parse_set_value(value: &str) -> Result<PlainTree, FormatError> {
+    let json_like = value.trim_start().starts_with(['"', '[', '{']);
+    if json_like {
+        return formats::json::load_value(value).map(PlainTree);
+    }
     let doc = Zeroizing::new(format!("v: {value}\n"));
-    if let Ok(Value::Map(mut items)) = formats::yaml::load(&doc) {
-        let entries: Vec<usize> = items
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| matches!(i, Item::Entry(..)))
-            .map(|(n, _)| n)
-            .collect();
-        if entries.len() == 1 {
-            if let Item::Entry(_, v) = items.swap_remove(entries[0]) {
-                return PlainTree(v);
+    match formats::yaml::load(&doc) {
+        Ok(Value::Map(mut items)) => {
+            let entries: Vec<usize> = items
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| matches!(i, Item::Entry(..)))
+                .map(|(n, _)| n)
+                .collect();
+            if entries.len() == 1 {
+                if let Item::Entry(_, v) = items.swap_remove(entries[0]) {
+                    return Ok(PlainTree(v));
+                }
             }
         }
+        // A broken single-quoted YAML string is refused too.
+        Err(e) if value.trim_start().starts_with('\'') => return Err(e),
+        _ => {}
     }
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(value) {
-        return PlainTree(formats::json::from_json(v));
-    }
-    PlainTree(Value::Str(value.to_string()))
+    Ok(PlainTree(Value::Str(value.to_string())))
 }
 
 /// An opened file for `secrets edit`: the plaintext to edit and how to
@@ -855,6 +952,12 @@ pub struct EditSession {
     key: cipher::DataKey,
     original: Zeroizing<String>,
     is_new: bool,
+    /// SHA-256 of the file's bytes when it was opened (None: it did not exist).
+    disk: Option<[u8; 32]>,
+}
+
+fn digest(path: &Path) -> Option<[u8; 32]> {
+    std::fs::read(path).ok().map(|b| Sha256::digest(&b).into())
 }
 
 impl EditSession {
@@ -876,9 +979,13 @@ impl EditSession {
                 key,
                 original,
                 is_new: true,
+                disk: None,
             });
         }
-        let file = open(path, input_type)?;
+        let format = format_of(path, input_type)?;
+        let text = read(path)?;
+        let disk = Some(Sha256::digest(text.as_bytes()).into());
+        let file = load_encrypted(path, format, &text)?;
         let ctx = KeyContext::default();
         let key = data_key(&file, &ctx)?;
         let plain = decrypt_tree(&file, &key)?;
@@ -890,6 +997,7 @@ impl EditSession {
             key,
             original,
             is_new: false,
+            disk,
         })
     }
 
@@ -906,6 +1014,12 @@ impl EditSession {
         self.format
     }
 
+    /// Whether the file on disk is no longer what was opened (a `secrets set`
+    /// or another edit wrote it while the editor was open, or it appeared).
+    pub fn changed_on_disk(&self) -> bool {
+        digest(&self.path) != self.disk
+    }
+
     /// Check edited text; the error names line and column, never content.
     pub fn check(&self, text: &str) -> Result<(), FormatError> {
         let tree = PlainTree(self.format.load(text)?);
@@ -915,19 +1029,34 @@ impl EditSession {
 
     /// Encrypt edited text into the document to write.
     pub fn encrypt(&self, text: &str) -> Result<String, SecretsError> {
-        let plain = parse_plain(&self.path, self.format, text)?;
+        let plain = parse_plain(&self.path, self.format, text).map_err(|e| match e {
+            // The user is already in `secrets edit`: not the hint for plaintext files.
+            SecretsError::AlreadyEncrypted { path } => SecretsError::ReservedKey { path },
+            e => e,
+        })?;
         let mut meta = self.meta.clone();
         let tree = encrypt_tree(&self.path, &plain, &mut meta, &self.key)?;
         Ok(emit_encrypted(self.format, &tree, &meta))
     }
 }
 
-/// Replace `path` atomically: write beside it, fsync, rename, fsync the directory.
+/// Replace `path` atomically: write beside it, fsync, rename, fsync the
+/// directory. A symlink is written through: the file it points to is
+/// replaced (atomically, beside the target) and the link stays.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), SecretsError> {
     use std::io::Write;
+    let shown = path;
     let err = |source| SecretsError::Write {
-        path: path.to_path_buf(),
+        path: shown.to_path_buf(),
         source,
+    };
+    let resolved;
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = std::fs::canonicalize(path).map_err(err)?;
+            resolved.as_path()
+        }
+        _ => path,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -981,6 +1110,76 @@ mod tests {
     fn mac_aad_is_go_rfc3339() {
         assert_eq!(mac_aad("2026-11-21T23:34:56Z"), "2026-11-21T23:34:56Z");
         assert_eq!(mac_aad("2026-11-21T23:34:56.123Z"), "2026-11-21T23:34:56Z");
+    }
+}
+
+/// Entry points for the fuzz targets (`fuzz/`) and the property tests only
+/// (not a stable API). Each returns what it found instead of printing.
+#[doc(hidden)]
+pub mod fuzz_support {
+    use super::*;
+
+    /// Parse `text` with the store of `format`; when it parses, write it out
+    /// and parse that again (which must succeed: berth reads what it writes).
+    pub fn store_round_trip(format: Format, text: &str) -> Result<(), String> {
+        let Ok(tree) = format.load(text) else {
+            return Ok(());
+        };
+        let out = format.emit(&tree, false);
+        format
+            .load(&out)
+            .map(drop)
+            .map_err(|e| format!("berth cannot read back what it wrote: {e}\n{out}"))
+    }
+
+    /// Encrypt `text` (a plaintext document) with the data key `key`; the
+    /// encrypted document, or None when `text` is not a document berth encrypts.
+    pub fn encrypt_with_key(format: Format, text: &str, key: [u8; 32]) -> Option<String> {
+        let path = Path::new("fuzz");
+        let plain = parse_plain(path, format, text).ok()?;
+        let mut meta = Metadata {
+            groups: Vec::new(),
+            shamir_threshold: 0,
+            lastmodified: String::new(),
+            mac: String::new(),
+            selection: Selection::default(),
+            version: SOPS_VERSION.into(),
+            comment_regexes: false,
+        };
+        meta.selection.unencrypted_suffix = Some("_unencrypted".into());
+        let key = Zeroizing::new(key);
+        let tree = encrypt_tree(path, &plain, &mut meta, &key).ok()?;
+        Some(emit_encrypted(format, &tree, &meta))
+    }
+
+    /// What sops binds in a file: every scalar and comment with its key path
+    /// (list indices are not part of sops' path) in document order, as
+    /// `path: value` lines. Two plaintexts with the same leaves cannot be
+    /// told apart by the cipher's additional data and the MAC.
+    pub fn leaves(format: Format, text: &str) -> Result<Vec<String>, String> {
+        let mut tree = format.load(text).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        walk(&mut tree, &mut Vec::new(), &mut |leaf, path| {
+            let v = match leaf {
+                Leaf::Comment(c) => format!("#{c}"),
+                Leaf::Value(v) => String::from_utf8_lossy(&tree::scalar_bytes(v)).into_owned(),
+            };
+            out.push(format!("{}: {v}", path.join(":")));
+            Ok::<(), SecretsError>(())
+        })
+        .map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    /// Load an encrypted document and decrypt it with the data key `key`
+    /// (master keys are not used), verifying the MAC: the plaintext document,
+    /// or the error text.
+    pub fn decrypt_with_key(format: Format, text: &str, key: [u8; 32]) -> Result<String, String> {
+        let path = Path::new("fuzz");
+        let file = load_encrypted(path, format, text).map_err(|e| e.to_string())?;
+        let key = Zeroizing::new(key);
+        let plain = decrypt_tree(&file, &key).map_err(|e| e.to_string())?;
+        Ok(format.emit(&plain.0, false))
     }
 }
 

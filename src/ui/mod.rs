@@ -3,6 +3,7 @@
 //! progress bars, and the JSON result document. Library code never prints on
 //! its own; actions go through [`Ui`].
 
+pub mod mask;
 pub mod progress;
 
 use std::io::{IsTerminal, Write};
@@ -95,19 +96,25 @@ impl Ui {
     /// A progress/log line on stderr (suppressed by `--quiet`).
     pub fn info(&self, msg: impl std::fmt::Display) {
         if !self.quiet {
-            eprintln!("{msg}");
+            eprintln!("{}", mask::mask(&msg.to_string()));
         }
     }
     /// A detail line on stderr, shown with `-v`.
     pub fn detail(&self, msg: impl std::fmt::Display) {
         if self.verbose > 0 && !self.quiet {
-            eprintln!("{msg}");
+            eprintln!("{}", mask::mask(&msg.to_string()));
         }
     }
     /// A warning on stderr (shown even with `--quiet`).
     pub fn warn(&self, msg: impl std::fmt::Display) {
         let prefix = paint(self.color_stderr, "33", "warning:");
-        eprintln!("{prefix} {msg}");
+        eprintln!("{prefix} {}", mask::mask_always(&msg.to_string()));
+    }
+
+    /// Text for stdout or a file (rendered manifests, diffs, tables), with
+    /// values from SOPS files masked unless `--show-secrets`.
+    pub fn masked<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        mask::mask(text)
     }
 
     /// Ask a y/N question on the terminal. Without a terminal, fails with a
@@ -128,9 +135,11 @@ impl Ui {
     }
 
     /// Print a serialisable result as one pretty JSON document on stdout.
+    /// Values from SOPS files are masked unless `--show-secrets`.
     pub fn print_json<T: serde::Serialize>(&self, value: &T) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(value)?;
         let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, value)?;
+        out.write_all(mask::mask(&text).as_bytes())?;
         writeln!(out)?;
         Ok(())
     }
@@ -146,16 +155,22 @@ pub fn paint(on: bool, code: &str, text: &str) -> String {
 }
 
 /// Print an error and its causes on stderr: `error: …` then `  caused by: …`.
+/// Values from SOPS files are always masked in errors (an API server may echo
+/// a value back in its message).
 pub fn report_error(err: &anyhow::Error, _quiet: bool) {
     let color = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut shown = err.to_string();
-    eprintln!("{} {shown}", paint(color, "31;1", "error:"));
+    eprintln!(
+        "{} {}",
+        paint(color, "31;1", "error:"),
+        mask::mask_always(&shown)
+    );
     for cause in err.chain().skip(1) {
         // Many errors already spell out their source in their own message.
         let text = cause.to_string();
         if !shown.contains(&text) {
-            eprintln!("  caused by: {text}");
+            eprintln!("  caused by: {}", mask::mask_always(&text));
         }
         shown = text;
     }

@@ -75,7 +75,7 @@ impl Progress {
 impl ReleaseProgress {
     fn line(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("[{}] {msg}", self.name);
+            eprintln!("[{}] {}", self.name, super::mask::mask_always(msg));
         }
     }
 
@@ -88,7 +88,7 @@ impl ReleaseProgress {
                     bar.inc_length(1);
                 }
                 bar.inc(1);
-                bar.set_message(msg.to_string());
+                bar.set_message(super::mask::mask_always(msg).into_owned());
             }
             None => self.line(msg),
         }
@@ -97,7 +97,7 @@ impl ReleaseProgress {
     /// A state change that is not a step (e.g. `waiting for Deployment …: 1/3 ready`).
     pub fn note(&self, msg: &str) {
         match &self.bar {
-            Some(bar) => bar.set_message(msg.to_string()),
+            Some(bar) => bar.set_message(super::mask::mask_always(msg).into_owned()),
             None => self.line(msg),
         }
     }
@@ -105,7 +105,7 @@ impl ReleaseProgress {
     /// The release is done.
     pub fn finish(&self, msg: &str) {
         match &self.bar {
-            Some(bar) => bar.finish_with_message(msg.to_string()),
+            Some(bar) => bar.finish_with_message(super::mask::mask_always(msg).into_owned()),
             None => self.line(msg),
         }
     }
@@ -113,7 +113,7 @@ impl ReleaseProgress {
     /// The release failed.
     pub fn fail(&self, msg: &str) {
         match &self.bar {
-            Some(bar) => bar.abandon_with_message(msg.to_string()),
+            Some(bar) => bar.abandon_with_message(super::mask::mask_always(msg).into_owned()),
             None => self.line(msg),
         }
     }

@@ -3,6 +3,7 @@
 //! `needs` into a [`Plan`]. It reads only workspace files (never values,
 //! secrets or templates) and knows nothing of rendering or the cluster.
 
+pub mod names;
 mod profile;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,6 +74,13 @@ pub enum WorkspaceError {
     },
     #[error("no profile given")]
     NoProfile,
+    /// A value the schema accepts but berth cannot use (a bad name, an out-of-range number).
+    #[error("{path}: {}{message}", .line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+    Invalid {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
 }
 
 /// `berth.yaml`: optional workspace settings. Every key is optional; unknown keys are errors.
@@ -85,7 +93,7 @@ pub struct Settings {
     pub history_limit: usize,
     /// Server-side apply field manager (default `berth`).
     pub field_manager: String,
-    /// Deploy lease duration in seconds (default 300).
+    /// Deploy lease duration in seconds (default 300; 1 to 86,400).
     pub lease_seconds: u64,
 }
 
@@ -174,10 +182,23 @@ impl Workspace {
             if text.trim().is_empty() {
                 Settings::default()
             } else {
-                serde_yaml_ng::from_str(&text).map_err(|source| WorkspaceError::Parse {
-                    path: rel(&root, &file),
-                    source,
-                })?
+                let settings: Settings =
+                    serde_yaml_ng::from_str(&text).map_err(|source| WorkspaceError::Parse {
+                        path: rel(&root, &file),
+                        source,
+                    })?;
+                let n = settings.lease_seconds;
+                if n == 0 || n > names::MAX_LEASE_SECONDS {
+                    return Err(WorkspaceError::Invalid {
+                        path: rel(&root, &file),
+                        line: names::locate(&text, "leaseSeconds", &n.to_string()),
+                        message: format!(
+                            "leaseSeconds: {n} is out of range; use 1 to {} seconds",
+                            names::MAX_LEASE_SECONDS
+                        ),
+                    });
+                }
+                settings
             }
         } else {
             Settings::default()

@@ -85,10 +85,32 @@ pub(super) fn load(ws: &Workspace, name: &str) -> Result<ProfileFile, WorkspaceE
     if text.trim().is_empty() {
         return Ok(ProfileFile::default());
     }
-    serde_yaml_ng::from_str(&text).map_err(|source| WorkspaceError::Parse {
+    let parsed: ProfileFile =
+        serde_yaml_ng::from_str(&text).map_err(|source| WorkspaceError::Parse {
+            path: rel(&ws.root, &file),
+            source,
+        })?;
+    let invalid = |key: &str, value: &str, message: String| WorkspaceError::Invalid {
         path: rel(&ws.root, &file),
-        source,
-    })
+        line: super::names::locate(&text, key, value),
+        message,
+    };
+    if let Some(ns) = &parsed.namespace {
+        if let Some(p) = super::names::namespace_problem(ns) {
+            return Err(invalid("namespace", ns, p));
+        }
+    }
+    for r in &parsed.releases {
+        if let Some(p) = super::names::release_name_problem(&r.name) {
+            return Err(invalid("name", &r.name, p));
+        }
+        if let Some(ns) = &r.namespace {
+            if let Some(p) = super::names::namespace_problem(ns) {
+                return Err(invalid("namespace", ns, p));
+            }
+        }
+    }
+    Ok(parsed)
 }
 
 fn profile_path(ws: &Workspace, name: &str) -> Result<PathBuf, WorkspaceError> {

@@ -4,16 +4,109 @@
 use super::FormatError;
 use crate::secrets::tree::{Item, Value};
 
-/// Parse a JSON object into a map tree.
+/// Parse any JSON value (duplicate keys refused) into a tree.
+pub(crate) fn load_value(text: &str) -> Result<Value, FormatError> {
+    parse(text).map(from_json)
+}
+
+/// Parse a JSON object into a map tree. A key defined twice in one object is
+/// refused (serde_json would keep the last silently; a later `"token": ""`
+/// must never override an encrypted value).
 pub(crate) fn load(text: &str) -> Result<Value, FormatError> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| FormatError::Syntax {
-        line: e.line(),
-        col: e.column(),
-        reason: "invalid JSON".into(),
-    })?;
-    match v {
-        serde_json::Value::Object(_) => Ok(from_json(v)),
+    match parse(text)? {
+        v @ serde_json::Value::Object(_) => Ok(from_json(v)),
         _ => Err(FormatError::NotAMap),
+    }
+}
+
+fn parse(text: &str) -> Result<serde_json::Value, FormatError> {
+    match serde_json::from_str::<Checked>(text) {
+        Ok(Checked(v)) => Ok(v),
+        Err(e) => {
+            let msg = e.to_string();
+            let reason = match msg.find(DUPLICATE) {
+                // Our own message (a key name, never a value), without serde's position suffix.
+                Some(at) => msg[at..]
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(DUPLICATE)
+                    .to_string(),
+                None if msg.contains("recursion limit") => {
+                    format!("nested deeper than {} levels", super::MAX_DEPTH)
+                }
+                None => "invalid JSON".into(),
+            };
+            Err(FormatError::Syntax {
+                line: e.line(),
+                col: e.column(),
+                reason,
+            })
+        }
+    }
+}
+
+const DUPLICATE: &str = "mapping key \"";
+
+/// A JSON value whose objects have no key twice.
+struct Checked(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Checked {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CheckedVisitor).map(Checked)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for CheckedVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Checked(v)) = a.next_element()? {
+            out.push(v);
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(k) = a.next_key::<String>()? {
+            if out.contains_key(&k) {
+                return Err(serde::de::Error::custom(format!(
+                    "{DUPLICATE}{k}\" already defined"
+                )));
+            }
+            let Checked(v) = a.next_value()?;
+            out.insert(k, v);
+        }
+        Ok(serde_json::Value::Object(out))
     }
 }
 

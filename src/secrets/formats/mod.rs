@@ -25,7 +25,25 @@ pub enum FormatError {
     ComplexKey { line: usize },
     #[error("line {line}: alias to an unknown anchor")]
     UnknownAlias { line: usize },
+    /// A key defined twice in one map (sops/go-yaml: "mapping key already defined").
+    #[error("line {line}: mapping key \"{key}\" already defined at line {first}")]
+    DuplicateKey {
+        line: usize,
+        key: String,
+        first: usize,
+    },
+    #[error("line {line}: aliases expand to more than {limit} nodes (an alias bomb?)")]
+    AliasExpansion { line: usize, limit: usize },
+    #[error("line {line}: nested deeper than {limit} levels")]
+    TooDeep { line: usize, limit: usize },
 }
+
+/// Deepest nesting of maps and lists a secrets document may have (serde_json's
+/// own recursion limit, applied to YAML too).
+pub const MAX_DEPTH: usize = 128;
+
+/// Most nodes that alias expansion may add to one YAML secrets document.
+pub const MAX_ALIAS_NODES: usize = 100_000;
 
 /// A supported file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
-use super::FormatError;
+use super::{FormatError, MAX_ALIAS_NODES, MAX_DEPTH};
 use crate::secrets::tree::{go_format_float_g, Item, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,8 +75,14 @@ impl<'a> EventSource<'a> {
         }
     }
 
-    fn node(&mut self, ev: Event<'a>, span: Span) -> Result<Node, FormatError> {
+    fn node(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<Node, FormatError> {
         let start = pos(&span.start);
+        if depth > MAX_DEPTH && matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..)) {
+            return Err(FormatError::TooDeep {
+                line: start.line,
+                limit: MAX_DEPTH,
+            });
+        }
         Ok(match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 self.scalars.push((start, pos(&span.end), style));
@@ -102,7 +108,7 @@ impl<'a> EventSource<'a> {
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.node(ev, span)?);
+                    items.push(self.node(ev, span, depth + 1)?);
                 }
                 Node {
                     kind: Kind::Seq(items),
@@ -117,9 +123,9 @@ impl<'a> EventSource<'a> {
                     if matches!(ev, Event::MappingEnd) {
                         break;
                     }
-                    let key = self.node(ev, span)?;
+                    let key = self.node(ev, span, depth + 1)?;
                     let (ev, span) = self.next()?;
-                    let value = self.node(ev, span)?;
+                    let value = self.node(ev, span, depth + 1)?;
                     pairs.push((key, value));
                 }
                 Node {
@@ -162,7 +168,7 @@ pub(crate) fn load(text: &str) -> Result<Value, FormatError> {
                 if root.is_some() {
                     return Err(FormatError::MultiDocument);
                 }
-                root = Some(src.node(ev, span)?);
+                root = Some(src.node(ev, span, 1)?);
             }
         }
     }
@@ -171,11 +177,12 @@ pub(crate) fn load(text: &str) -> Result<Value, FormatError> {
         comments,
         next: 0,
         anchors: HashMap::new(),
+        expanded: 0,
     };
     let mut value = match root {
         None => Value::Map(Vec::new()),
         Some(node) => match &node.kind {
-            Kind::Map(_) => b.convert(&node, None)?,
+            Kind::Map(_) => b.convert(&node, None, 0)?,
             Kind::Scalar { text, style, .. } if text.is_empty() && *style == ScalarStyle::Plain => {
                 Value::Map(Vec::new())
             }
@@ -263,7 +270,29 @@ fn find_comments(text: &str, scalars: &[(Pos, Pos, ScalarStyle)]) -> Vec<Comment
 struct Builder {
     comments: Vec<Comment>,
     next: usize,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values with their node counts and depths.
+    anchors: HashMap<usize, (Value, usize, usize)>,
+    /// Nodes produced so far by expanding aliases (bounded by [`MAX_ALIAS_NODES`]).
+    expanded: usize,
+}
+
+/// Nodes in a value (each scalar, map, list and comment counts one) and its
+/// nesting depth (a scalar is 0).
+fn measure(v: &Value) -> (usize, usize) {
+    match v {
+        Value::Map(items) => items.iter().fold((1, 1), |(n, d), i| match i {
+            Item::Entry(_, v) => {
+                let (vn, vd) = measure(v);
+                (n.saturating_add(1 + vn), d.max(vd + 1))
+            }
+            Item::Comment(_) => (n + 1, d),
+        }),
+        Value::Seq(vals) => vals.iter().fold((1, 1), |(n, d), v| {
+            let (vn, vd) = measure(v);
+            (n.saturating_add(vn), d.max(vd + 1))
+        }),
+        _ => (1, 0),
+    }
 }
 
 enum Sink<'a> {
@@ -295,20 +324,40 @@ impl Builder {
         }
     }
 
-    fn convert(&mut self, node: &Node, next: Option<Pos>) -> Result<Value, FormatError> {
+    /// `depth`: the nesting depth of the container `node` sits in (0 at the root).
+    fn convert(
+        &mut self,
+        node: &Node,
+        next: Option<Pos>,
+        depth: usize,
+    ) -> Result<Value, FormatError> {
         let value = match &node.kind {
             Kind::Alias(id) => {
-                return self
-                    .anchors
-                    .get(id)
-                    .cloned()
-                    .ok_or(FormatError::UnknownAlias {
+                let (value, count, vdepth) =
+                    self.anchors.get(id).ok_or(FormatError::UnknownAlias {
                         line: node.start.line,
-                    })
+                    })?;
+                // Counted before cloning: a bomb is refused before it is built.
+                self.expanded = self.expanded.saturating_add(*count);
+                if self.expanded > MAX_ALIAS_NODES {
+                    return Err(FormatError::AliasExpansion {
+                        line: node.start.line,
+                        limit: MAX_ALIAS_NODES,
+                    });
+                }
+                // Aliases of aliases nest: bound the depth they build.
+                if depth + vdepth > MAX_DEPTH {
+                    return Err(FormatError::TooDeep {
+                        line: node.start.line,
+                        limit: MAX_DEPTH,
+                    });
+                }
+                return Ok(value.clone());
             }
             Kind::Scalar { text, style, tag } => resolve(text, *style, tag.as_ref()),
             Kind::Map(pairs) => {
                 let mut items = Vec::with_capacity(pairs.len());
+                let mut seen: HashMap<String, usize> = HashMap::with_capacity(pairs.len());
                 for (i, (k, v)) in pairs.iter().enumerate() {
                     let kl = k.start.line;
                     self.flush(&mut Sink::Map(&mut items), &|c| {
@@ -317,13 +366,23 @@ impl Builder {
                     let key = match &k.kind {
                         Kind::Scalar { text, .. } => text.clone(),
                         Kind::Alias(id) => match self.anchors.get(id) {
-                            Some(Value::Str(s)) => s.clone(),
+                            Some((Value::Str(s), ..)) => s.clone(),
                             _ => return Err(FormatError::ComplexKey { line: kl }),
                         },
                         _ => return Err(FormatError::ComplexKey { line: kl }),
                     };
+                    // go-yaml (and so sops) refuses a key defined twice in one map:
+                    // a later `token: ""` must never override an encrypted value.
+                    if let Some(&first) = seen.get(&key) {
+                        return Err(FormatError::DuplicateKey {
+                            line: kl,
+                            key,
+                            first,
+                        });
+                    }
+                    seen.insert(key.clone(), kl);
                     let vnext = pairs.get(i + 1).map(|(k, _)| k.start).or(next);
-                    let value = self.convert(v, vnext)?;
+                    let value = self.convert(v, vnext, depth + 1)?;
                     items.push(Item::Entry(key, value));
                 }
                 self.flush(&mut Sink::Map(&mut items), &Self::foot(next));
@@ -345,14 +404,16 @@ impl Builder {
                             col: seq_col,
                         })
                         .or(next);
-                    values.push(self.convert(e, enext)?);
+                    values.push(self.convert(e, enext, depth + 1)?);
                 }
                 self.flush(&mut Sink::Seq(&mut values), &Self::foot(next));
                 Value::Seq(values)
             }
         };
         if node.anchor != 0 {
-            self.anchors.insert(node.anchor, value.clone());
+            let (count, vdepth) = measure(&value);
+            self.anchors
+                .insert(node.anchor, (value.clone(), count, vdepth));
         }
         Ok(value)
     }
@@ -805,6 +866,43 @@ mod tests {
             panic!()
         };
         assert_eq!(multi, &Value::Str("line1\n# not a comment\n".into()));
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_with_both_lines() {
+        let err = load("a: 1\nb:\n    c: x\n    c: \"\"\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 4: mapping key \"c\" already defined at line 3"
+        );
+        // The same key in two different maps is fine.
+        assert!(load("a:\n    k: 1\nb:\n    k: 2\n").is_ok());
+    }
+
+    #[test]
+    fn alias_expansion_and_depth_are_bounded() {
+        let mut bomb = String::from("l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..7 {
+            let refs = vec![format!("*l{}", i - 1); 10].join(", ");
+            bomb.push_str(&format!("l{i}: &l{i} [{refs}]\n"));
+        }
+        assert!(matches!(
+            load(&bomb),
+            Err(FormatError::AliasExpansion {
+                limit: MAX_ALIAS_NODES,
+                ..
+            })
+        ));
+        let deep = format!("a: {}{}\n", "[".repeat(200), "]".repeat(200));
+        assert!(matches!(
+            load(&deep),
+            Err(FormatError::TooDeep {
+                limit: MAX_DEPTH,
+                ..
+            })
+        ));
+        let ok = format!("a: {}{}\n", "[".repeat(100), "]".repeat(100));
+        assert!(load(&ok).is_ok());
     }
 
     #[test]
