@@ -9,4 +9,5 @@ mod ci;
 mod deploy;
 mod release;
 mod render;
+mod rollout;
 mod secrets;

@@ -4,6 +4,7 @@
 //! its own; actions go through [`Ui`].
 
 pub mod progress;
+pub mod rollout;
 
 use std::io::{IsTerminal, Write};
 
