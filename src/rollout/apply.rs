@@ -4,11 +4,9 @@
 //! Objects the plan shows unchanged are not written. Knows nothing of records.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use futures::{stream, StreamExt as _};
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::cluster::{ApplyOptions, Cluster};
@@ -17,33 +15,7 @@ use crate::manifest::order::install_rank;
 
 use super::events::{Event, Events};
 use super::plan::{Entry, ReleaseDiff};
-use super::{prune, wait};
-
-/// Settings of an apply.
-#[derive(Debug, Clone)]
-pub struct ApplySettings {
-    pub field_manager: String,
-    /// Take ownership of fields other managers own (`--force-conflicts`).
-    pub force_conflicts: bool,
-    /// Delete what the plan marks for deletion (`--no-prune` turns it off).
-    pub prune: bool,
-    /// Wait for workloads until this long has passed (`None`: `--no-wait`).
-    pub wait: Option<Duration>,
-    /// Requests in flight at once.
-    pub concurrency: usize,
-    /// Readiness polling interval.
-    pub poll: Duration,
-}
-
-/// Counts of what an apply did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct ApplyCounts {
-    pub created: usize,
-    pub configured: usize,
-    pub unchanged: usize,
-    pub pruned: usize,
-    pub waited: usize,
-}
+use super::{prune, wait, ApplyCounts, ApplySettings};
 
 /// Kinds applied before everything else, in a wave of their own.
 fn goes_first(kind: &str) -> bool {

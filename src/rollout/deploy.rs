@@ -11,12 +11,12 @@ use serde::Serialize;
 use crate::diff::Summary;
 use crate::release::{Record, RecordMeta, Status};
 
-use super::apply::{create_implicit, ApplyCounts, ApplySettings};
+use super::apply::create_implicit;
 use super::events::{Event, Operation};
 use super::plan::ReleaseDiff;
 use super::restore::atomic_rollback;
 use super::transaction::Attempt;
-use super::Rollout;
+use super::{ApplyCounts, ApplySettings, Rollout};
 
 /// Settings of a deploy.
 #[derive(Debug, Clone)]

@@ -6,8 +6,8 @@
 use crate::manifest::ObjectRef;
 use crate::release::ReleaseError;
 
-use super::apply::ApplyCounts;
 use super::plan::ReleaseDiff;
+use super::ApplyCounts;
 
 /// Which kind of transaction an event belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

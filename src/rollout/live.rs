@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::cluster::{discovery, Cluster, ClusterError, ResourceInfo};
 use crate::manifest::ObjectRef;
 
-use super::plan::ReleaseTarget;
+use super::ReleaseTarget;
 
 /// A kind as the API names it: (apiVersion, kind).
 pub(crate) type KindKey = (String, String);

@@ -15,20 +15,10 @@ use crate::manifest::order::install_rank;
 use crate::manifest::{Object, ObjectRef};
 
 use super::live::{identity, snapshot, Listed, Snapshot};
-use super::DEFAULT_CONCURRENCY;
+use super::{ReleaseTarget, DEFAULT_CONCURRENCY};
 
 /// How many releases are planned at once (each keeps `concurrency` requests in flight).
 const RELEASES_IN_FLIGHT: usize = 4;
-
-/// One release as the engine sees it: its objects (install order) and the
-/// inventory of its previous deployed revision (what may be pruned).
-#[derive(Debug, Clone)]
-pub struct ReleaseTarget {
-    pub name: String,
-    pub namespace: String,
-    pub objects: Vec<Object>,
-    pub inventory: Vec<ObjectRef>,
-}
 
 /// Settings of a plan.
 #[derive(Debug, Clone)]

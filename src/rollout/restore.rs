@@ -8,11 +8,10 @@
 use crate::manifest::{parse_manifest, ObjectRef};
 use crate::release::{prune_base, Record, RecordMeta, ReleaseError, Status};
 
-use super::apply::{ApplyCounts, ApplySettings};
 use super::events::{Event, Operation};
-use super::plan::{plan, PlanSettings, ReleaseDiff, ReleaseTarget};
+use super::plan::{plan, PlanSettings, ReleaseDiff};
 use super::transaction::Attempt;
-use super::Rollout;
+use super::{ApplyCounts, ApplySettings, ReleaseTarget, Rollout};
 
 /// What restoring a stored revision would change.
 #[derive(Debug, Clone)]
@@ -98,12 +97,11 @@ pub async fn restore(
     )
     .await?;
     // Best effort, but a lost lease stops here.
-    match attempt
+    if let Err(e @ ReleaseError::LeaseLost { .. }) = attempt
         .note_intended(target.manifest.clone(), diff.inventory())
         .await
     {
-        Err(e @ ReleaseError::LeaseLost { .. }) => return Err(e.into()),
-        Ok(()) | Err(_) => {}
+        return Err(e.into());
     }
     r.events.event(Event::Started {
         release: &target.release,

@@ -12,10 +12,10 @@
 use crate::manifest::ObjectRef;
 use crate::release::{Record, RecordMeta, ReleaseError, Status, Transaction};
 
-use super::apply::{apply_release, ApplyCounts, ApplySettings};
+use super::apply::apply_release;
 use super::events::{Event, Operation};
 use super::plan::ReleaseDiff;
-use super::Rollout;
+use super::{ApplyCounts, ApplySettings, Rollout};
 
 /// One release's transaction in progress (its record is `pending`).
 pub(crate) struct Attempt<'r, 'a> {

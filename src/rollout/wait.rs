@@ -10,9 +10,9 @@ use futures::{stream, StreamExt as _};
 
 use crate::cluster::{discovery, Cluster};
 
-use super::apply::ApplySettings;
 use super::events::{Event, Events};
 use super::plan::{Entry, ReleaseDiff};
+use super::ApplySettings;
 
 /// How long CRDs may take to be Established under `--no-wait`.
 const CRD_WAIT_WITHOUT_TIMEOUT: Duration = Duration::from_secs(60);
