@@ -14,6 +14,7 @@ pub mod diff;
 pub mod git;
 pub mod manifest;
 pub mod release;
+pub mod rollout;
 pub mod secrets;
 pub mod template;
 pub mod ui;

@@ -14,5 +14,6 @@ mod helm_manifests;
 mod helm_template;
 mod release;
 mod render;
+mod rollout;
 mod secrets;
 mod values;

@@ -1,16 +1,17 @@
-//! `berth diff`: render the profiles, compare with the cluster through the
-//! deploy engine ([`super::deploy::prepare`]: server-side dry-run per object,
-//! prunes from the previous inventory) and show the result as coloured
+//! `berth diff`: render the profiles, plan them against the cluster with the
+//! rollout engine ([`super::lifecycle::prepare`]: server-side dry-run per
+//! object, prunes from the previous inventory) and show the plan as coloured
 //! unified diffs or one JSON document. Never writes to the cluster.
 //! Exit codes with `--exit-code`: 0 no changes, 2 changes, 1 error.
 
 use serde::Serialize;
 
-use crate::action::deploy::{prepare, print_diffs};
+use crate::action::lifecycle::prepare;
 use crate::action::runtime;
 use crate::action::Exit;
 use crate::cli::{DiffArgs, GlobalArgs};
 use crate::diff::{ObjectDiffJson, Summary};
+use crate::ui::rollout::print_diffs;
 use crate::ui::Ui;
 
 /// One release in `diff --output json`.

@@ -5,6 +5,7 @@
 
 pub mod mask;
 pub mod progress;
+pub mod rollout;
 
 use std::io::{IsTerminal, Write};
 
