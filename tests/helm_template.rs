@@ -122,3 +122,61 @@ fn berth_template_matches_helm_byte_for_byte() {
         failures.join("\n")
     );
 }
+
+/// Whether every field of `want` is in `got` with the same value; the
+/// metadata that berth adds to a release's objects (namespace, its
+/// release/profile labels, annotations) may be extra in `got`.
+fn contains(got: &serde_json::Value, want: &serde_json::Value) -> bool {
+    match (got, want) {
+        (serde_json::Value::Object(g), serde_json::Value::Object(w)) => w
+            .iter()
+            .all(|(k, v)| g.get(k).is_some_and(|gv| contains(gv, v))),
+        (g, w) => g == w,
+    }
+}
+
+#[test]
+fn a_workspace_release_renders_a_helm_chart_as_helm_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path();
+    crate::support::harness::copy_tree(&charts_dir().join("basic-app"), &ws.join("charts/basic-app"));
+    std::fs::create_dir_all(ws.join("profiles")).unwrap();
+    std::fs::write(
+        ws.join("profiles/web.yaml"),
+        "namespace: ns\nreleases:\n  - name: rel\n    chart: charts/basic-app\n    values: [charts/basic-app/ci/full-values.yaml]\n",
+    )
+    .unwrap();
+    let rendered = berth(ws)
+        .args(["render", "-p", "web", "--show-secrets"])
+        .success()
+        .stdout();
+    let templated = berth(ws)
+        .args([
+            "template",
+            "rel",
+            "charts/basic-app",
+            "-n",
+            "ns",
+            "-f",
+            "charts/basic-app/ci/full-values.yaml",
+            "--show-secrets",
+        ])
+        .success()
+        .stdout();
+    let parse = |text: &str| -> Vec<serde_json::Value> {
+        berth::manifest::helm::split_manifests(text)
+            .iter()
+            .filter_map(|d| serde_yaml_ng::from_str::<serde_json::Value>(d).ok())
+            .filter(|v| v.is_object())
+            .collect()
+    };
+    let (objects, helm) = (parse(&rendered), parse(&templated));
+    assert_eq!(objects.len(), helm.len(), "render:\n{rendered}\ntemplate:\n{templated}");
+    for want in &helm {
+        let same = objects.iter().any(|o| contains(o, want));
+        assert!(same, "berth render lacks or changes {want:#}\nrender:\n{rendered}");
+    }
+    // Helm's own label stays: a release moved from Helm keeps its labels.
+    assert!(rendered.contains("app.kubernetes.io/managed-by: Helm"));
+    assert!(rendered.contains("berth.deploy/release: rel"));
+}

@@ -47,13 +47,13 @@ fn workspace(dir: &Path) {
             "profiles/jupyter.yaml",
             "description: hub and proxy\nnamespace: jupyter\nreleases:\n  - name: proxy\n    chart: charts/proxy\n  - name: hub\n    chart: charts/hub\n    needs: [proxy]\n",
         ),
-        ("charts/proxy/Chart.yaml", "name: proxy\nversion: 1.0.0\n"),
+        ("charts/proxy/Chart.yaml", "name: proxy\nversion: 1.0.0\nannotations:\n  berth.deploy/engine: handlebars\n"),
         ("charts/proxy/values.yaml", "replicas: 1\n"),
         (
             "charts/proxy/templates/deployment.yaml",
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: proxy\nspec:\n  replicas: {{values.replicas}}\n  selector:\n    matchLabels: {app: proxy}\n  template:\n    metadata:\n      labels: {app: proxy}\n    spec:\n      containers:\n        - name: proxy\n          image: chp:4\n",
         ),
-        ("charts/hub/Chart.yaml", "name: jupyterhub\nversion: 4.1.0\n"),
+        ("charts/hub/Chart.yaml", "name: jupyterhub\nversion: 4.1.0\nannotations:\n  berth.deploy/engine: handlebars\n"),
         (
             "charts/hub/values.yaml",
             &format!("cookie: {SECRET_VALUE}\ntag: \"1\"\npvc: false\n"),

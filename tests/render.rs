@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::support::harness::{self, berth, copy_tree, require_tool, tempdir, RunOutput};
 
-const CHART_YAML: &str = "apiVersion: v2\nname: app\nversion: 0.1.0\nappVersion: \"1.2.3\"\n";
+const CHART_YAML: &str = "apiVersion: v2\nname: app\nversion: 0.1.0\nappVersion: \"1.2.3\"\nannotations:\n  berth.deploy/engine: handlebars\n";
 
 /// Write `files` (path, content) under `dir`.
 fn write_files(dir: &Path, files: &[(&str, &str)]) {
@@ -749,7 +749,7 @@ fn unknown_keys_are_errors_naming_file_line_and_key() {
             ),
             (
                 "charts/app/Chart.yaml",
-                "apiVersion: v2\nname: app\nversion: 0.1.0\ndependancies: []\n",
+                "apiVersion: v2\nname: app\nversion: 0.1.0\ndependancies: []\nannotations:\n  berth.deploy/engine: handlebars\n",
             ),
             ("charts/app/templates/cm.yaml", &configmap("  a: b\n")),
         ],
@@ -922,10 +922,10 @@ fn git_facts_reach_templates() {
 fn lint_reports_every_problem() {
     let dir = workspace(&[
         ("profiles/p.yaml", "releases:\n  - name: one\n    chart: charts/one\n  - name: two\n    chart: charts/two\n"),
-        ("charts/one/Chart.yaml", "apiVersion: v2\nname: one\nversion: 0.1.0\n"),
+        ("charts/one/Chart.yaml", "apiVersion: v2\nname: one\nversion: 0.1.0\nannotations:\n  berth.deploy/engine: handlebars\n"),
         ("charts/one/templates/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one-a\ndata:\n  a: {{values.missingA}}\n"),
         ("charts/one/templates/b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one-b\ndata:\n  b: {{values.missingB}}\n"),
-        ("charts/two/Chart.yaml", "apiVersion: v2\nname: two\nversion: 0.1.0\n"),
+        ("charts/two/Chart.yaml", "apiVersion: v2\nname: two\nversion: 0.1.0\nannotations:\n  berth.deploy/engine: handlebars\n"),
         ("charts/two/values.schema.json", r#"{"type": "object", "required": ["port"]}"#),
         ("charts/two/templates/a.yaml", &configmap("  a: x\n")),
     ]);

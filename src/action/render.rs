@@ -11,6 +11,8 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::action::Exit;
+use crate::chart::any::AnyChart;
+use crate::chart::helm::HelmChart;
 use crate::chart::{Chart, ProfileInfo, ReleaseInfo, TemplateContext};
 use crate::cli::{GlobalArgs, RenderArgs, ValueArgs};
 use crate::git::GitInfo;
@@ -130,7 +132,7 @@ pub(crate) struct Session<'a> {
     pub git: GitInfo,
     cli: CommandLineValues,
     loader: Loader,
-    charts: HashMap<PathBuf, Result<Chart, Vec<String>>>,
+    charts: HashMap<PathBuf, Result<AnyChart, Vec<String>>>,
     revisions: &'a BTreeMap<String, u32>,
 }
 
@@ -172,27 +174,37 @@ impl<'a> Session<'a> {
                 missing.push(plan.chart.clone());
             }
         }
-        let loaded = par_map(&missing, |path| {
-            Chart::load(path, &root).map_err(|errs| errs.iter().map(|e| describe(e)).collect())
-        });
+        let loaded = par_map(&missing, |path| AnyChart::load(path, &root));
         self.charts.extend(missing.into_iter().zip(loaded));
 
         let mut jobs = Vec::with_capacity(plans.len());
         for plan in &plans {
             let job = match &self.charts[&plan.chart] {
                 Err(problems) => Err(problems.clone()),
-                Ok(chart) => self
-                    .loader
-                    .release_values(&chart.meta.name, &chart.values, &plan.sources, &self.cli)
-                    .map_err(|e| vec![describe(&e)])
-                    .and_then(|values| match &chart.schema {
-                        Some((path, schema)) => {
-                            crate::values::validate_schema(path, schema, &values)
-                                .map(|()| values)
-                                .map_err(|e| vec![describe(&e)])
+                Ok(chart) => {
+                    let values = match chart {
+                        AnyChart::Berth(c) => self.loader.release_values(
+                            &c.meta.name,
+                            &c.values,
+                            &plan.sources,
+                            &self.cli,
+                        ),
+                        AnyChart::Helm(c) => {
+                            self.loader
+                                .chart_values(&c.defaults(), &plan.sources, &self.cli)
                         }
-                        None => Ok(values),
-                    }),
+                    };
+                    values
+                        .map_err(|e| vec![describe(&e)])
+                        .and_then(|values| match chart.schema() {
+                            Some((path, schema)) => {
+                                crate::values::validate_schema(&path, schema, &values)
+                                    .map(|()| values)
+                                    .map_err(|e| vec![describe(&e)])
+                            }
+                            None => Ok(values),
+                        })
+                }
             };
             jobs.push((plan, job));
         }
@@ -202,14 +214,13 @@ impl<'a> Session<'a> {
         let revisions = self.revisions;
         par_map(&jobs, |(plan, job)| {
             let values = job.as_ref().map_err(Clone::clone)?;
-            let chart = charts[&plan.chart].as_ref().map_err(Clone::clone)?;
-            render_release(
-                chart,
-                plan,
-                values.clone(),
-                git,
-                revisions.get(&plan.name).copied(),
-            )
+            let revision = revisions.get(&plan.name).copied();
+            match charts[&plan.chart].as_ref().map_err(Clone::clone)? {
+                AnyChart::Berth(chart) => {
+                    render_release(chart, plan, values.clone(), git, revision)
+                }
+                AnyChart::Helm(chart) => render_helm_release(chart, plan, values, revision),
+            }
         })
     }
 }
@@ -247,6 +258,57 @@ fn render_release(
         profile: plan.profile.clone(),
         chart_name: chart.meta.name.clone(),
         chart_version: chart.meta.version.clone(),
+        needs: plan.needs.clone(),
+        objects,
+    })
+}
+
+/// Render one release of a Helm chart whose values are ready: Helm's engine,
+/// then Helm's manifest sorting; the resources become the release's objects.
+/// (Hooks are not deployed yet: a chart's hooks are left out of the objects.)
+fn render_helm_release(
+    chart: &HelmChart,
+    plan: &ReleasePlan,
+    values: &serde_json::Value,
+    revision: Option<u32>,
+) -> Result<RenderedRelease, Vec<String>> {
+    use crate::template::go::render::{ClusterInfo, Render};
+    let render = Render {
+        chart,
+        values,
+        release: crate::template::go::render::ReleaseInfo {
+            name: plan.name.clone(),
+            namespace: plan.namespace.clone(),
+            revision: i64::from(revision.unwrap_or(1)),
+            is_install: revision.is_none_or(|r| r <= 1),
+            is_upgrade: revision.is_some_and(|r| r > 1),
+        },
+        cluster: ClusterInfo::default(),
+        lookup: None,
+        strict: false,
+    };
+    let mut files = render.run().map_err(|e| vec![e.to_string()])?;
+    files.retain(|path, _| !path.ends_with("NOTES.txt"));
+    let (_hooks, manifests) =
+        crate::manifest::helm::sort_manifests(&files).map_err(|e| vec![e.to_string()])?;
+    let mut objects = Vec::new();
+    let mut problems = Vec::new();
+    for m in &manifests {
+        match crate::manifest::parse_documents(&m.content, &m.source) {
+            Ok(mut objs) => objects.append(&mut objs),
+            Err(e) => problems.push(describe(&e)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    crate::manifest::prepare_helm(&mut objects, &plan.name, &plan.profile, &plan.namespace);
+    Ok(RenderedRelease {
+        name: plan.name.clone(),
+        namespace: plan.namespace.clone(),
+        profile: plan.profile.clone(),
+        chart_name: chart.metadata.name.clone(),
+        chart_version: chart.metadata.version.clone(),
         needs: plan.needs.clone(),
         objects,
     })

@@ -224,6 +224,17 @@ pub const LABEL_PROFILE: &str = "berth.deploy/profile";
 /// Finish a release's objects: default the namespace of namespaced kinds, add the
 /// three berth labels, and sort in install order (stable: ties keep render order).
 pub fn prepare(objects: &mut [Object], release: &str, profile: &str, namespace: &str) {
+    finish(objects, release, profile, namespace, true);
+}
+
+/// [`prepare`] for a Helm chart's objects: the chart's own
+/// `app.kubernetes.io/managed-by` label (`Helm`, from `.Release.Service`) is
+/// kept, so labels do not change when a release moves from Helm to berth.
+pub fn prepare_helm(objects: &mut [Object], release: &str, profile: &str, namespace: &str) {
+    finish(objects, release, profile, namespace, false);
+}
+
+fn finish(objects: &mut [Object], release: &str, profile: &str, namespace: &str, managed: bool) {
     let custom = scope::cluster_scoped_crds(objects);
     for obj in objects.iter_mut() {
         let cluster = scope::is_cluster_scoped(obj.api_version(), obj.kind(), &custom);
@@ -246,7 +257,9 @@ pub fn prepare(objects: &mut [Object], release: &str, profile: &str, namespace: 
             *labels = serde_json::Value::Object(Default::default());
         }
         if let Some(labels) = labels.as_object_mut() {
-            labels.insert(LABEL_MANAGED_BY.into(), "berth".into());
+            if managed {
+                labels.insert(LABEL_MANAGED_BY.into(), "berth".into());
+            }
             labels.insert(LABEL_RELEASE.into(), release.into());
             labels.insert(LABEL_PROFILE.into(), profile.into());
         }
