@@ -416,10 +416,10 @@ fn objects_no_longer_rendered_are_pruned_unless_prune_is_off() {
             .get("v1", "ConfigMap", Some("p"), "drop")
             .is_some());
 
-        // With prune on, the object is gone. Its last inventory no longer
-        // names it (the record keeps what the release renders), so it is
-        // planned from the failed-or-deployed base only while inventoried:
-        // re-render it once to put it back, then drop it.
+        // The --no-prune revision inventories only what it rendered, so the
+        // kept `drop` is forgotten from then on (issue 15, "inventory never
+        // forgets", is to change that). Render it once more, then drop it with
+        // prune on: it is deleted, after every apply.
         env.deploy(
             "p",
             "app",
@@ -905,5 +905,72 @@ fn a_needs_cycle_is_an_error_naming_the_releases() {
             .expect_err("cycle");
         assert_eq!(err.to_string(), "the needs of releases [0, 1] form a cycle");
         assert!(env.events.lines().is_empty());
+    });
+}
+
+#[test]
+fn a_plan_reuses_the_lists_of_the_record_read() {
+    block_on(async {
+        let env = Env::new(ServerOptions::default()).await;
+        let yaml = "apiVersion: v1
+kind: Secret
+metadata:
+  name: token
+stringData: {token: abc}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+data: {a: b}
+";
+        env.deploy("reuse", "app", yaml, &settings(None))
+            .await
+            .expect("deploy");
+        env.server.clear_requests();
+        let namespaces = ["reuse".to_string()].into_iter().collect();
+        let (mut records, listed) = berth::rollout::records::read(&env.cluster, &namespaces)
+            .await
+            .expect("read the records");
+        let history = records
+            .remove(&("reuse".to_string(), "app".to_string()))
+            .expect("the release's records");
+        let base = Base::of(history);
+        assert_eq!(base.next_revision, 2);
+        assert_eq!(base.inventory.len(), 2);
+        let diffs = berth::rollout::plan_with(
+            &env.cluster,
+            &PlanSettings::new("berth"),
+            &[ReleaseTarget {
+                name: "app".into(),
+                namespace: "reuse".into(),
+                objects: objects("reuse", "app", yaml),
+                inventory: base.inventory,
+            }],
+            listed,
+        )
+        .await
+        .expect("plan");
+        assert!(!diffs[0].summary.has_changes());
+        let lists: Vec<String> = env
+            .server
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "GET" && !r.is_dry_run())
+            .map(|r| r.path)
+            .filter(|p| {
+                p.ends_with("/secrets") || p.ends_with("/namespaces") || p.ends_with("/configmaps")
+            })
+            .collect();
+        // Secrets were listed once (for the records), namespaces not at all
+        // (a namespace holding records exists), ConfigMaps once (for the plan).
+        assert_eq!(
+            lists,
+            [
+                "/api/v1/namespaces/reuse/secrets",
+                "/api/v1/namespaces/reuse/configmaps"
+            ],
+            "{lists:?}"
+        );
     });
 }
