@@ -12,6 +12,20 @@ import argparse
 import re
 import sys
 
+# Helm's install order of kinds (pkg/release/v1/util/kind_sorter.go); hooks are sorted by it.
+INSTALL_ORDER = """PriorityClass Namespace NetworkPolicy ResourceQuota LimitRange PodSecurityPolicy
+PodDisruptionBudget ServiceAccount Secret SecretList ConfigMap StorageClass PersistentVolume
+PersistentVolumeClaim CustomResourceDefinition ClusterRole ClusterRoleList ClusterRoleBinding
+ClusterRoleBindingList Role RoleList RoleBinding RoleBindingList Service DaemonSet Pod
+ReplicationController ReplicaSet Deployment HorizontalPodAutoscaler StatefulSet Job CronJob
+IngressClass Ingress APIService MutatingWebhookConfiguration ValidatingWebhookConfiguration""".split()
+
+
+def kind_key(doc):
+    m = re.search(r"^kind:\s*(\S+)", doc, re.M)
+    kind = m.group(1) if m else ""
+    return (0, INSTALL_ORDER.index(kind), "") if kind in INSTALL_ORDER else (1, 0, kind)
+
 import helm_python as helm
 
 
@@ -31,12 +45,16 @@ def main():
         files = chart.render(values or None, name=a.name, namespace=a.namespace)
     out = rel.get("manifest", "").strip() + "\n"
     sep = re.compile(r"(?:^|\s*\n)---\s*")
+    hooks = []
     for path in sorted(files):
         if path.endswith("NOTES.txt") or path.rsplit("/", 1)[-1].startswith("_"):
             continue
         for doc in sep.split(files[path].lstrip()):
             if doc.strip() and re.search(r"^\s+['\"]?helm\.sh/hook['\"]?:", doc, re.M):
-                out += f"---\n# Source: {path}\n{doc.lstrip()}\n"
+                hooks.append((path, doc.lstrip()))
+    hooks.sort(key=lambda h: kind_key(h[1]))  # stable, as Helm's sort.SliceStable
+    for path, doc in hooks:
+        out += f"---\n# Source: {path}\n{doc}\n"
     sys.stdout.write(out)
 
 
