@@ -204,6 +204,10 @@ pub struct LintArgs {
     pub profiles: ProfileArgs,
     #[command(flatten)]
     pub values: ValueArgs,
+    /// Also report values a Helm chart's templates read but nobody set
+    /// (Helm charts render them empty; handlebars charts always refuse them).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Options shared by commands that show a diff.

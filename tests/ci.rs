@@ -27,7 +27,11 @@ fn workspace(dir: &Path) {
         "profiles/app.yaml",
         "description: CI test profile\nnamespace: ci\nreleases:\n  - name: app\n    chart: charts/app\n",
     );
-    write(dir, "charts/app/Chart.yaml", "name: app\nversion: 1.2.3\nannotations:\n  berth.deploy/engine: handlebars\n");
+    write(
+        dir,
+        "charts/app/Chart.yaml",
+        "name: app\nversion: 1.2.3\nannotations:\n  berth.deploy/engine: handlebars\n",
+    );
     write(
         dir,
         "charts/app/values.yaml",

@@ -73,7 +73,10 @@ impl Ws {
             "profiles/app.yaml",
             "namespace: demo\nreleases:\n  - name: app\n    chart: charts/app\n",
         );
-        ws.write("charts/app/Chart.yaml", "name: app\nversion: 0.1.0\nannotations:\n  berth.deploy/engine: handlebars\n");
+        ws.write(
+            "charts/app/Chart.yaml",
+            "name: app\nversion: 0.1.0\nannotations:\n  berth.deploy/engine: handlebars\n",
+        );
         ws.write(
             "charts/app/values.yaml",
             &format!("replicas: 2\ngreeting: hello\npassword: {PASSWORD}\n"),
@@ -739,7 +742,10 @@ fn releases_follow_the_needs_dag() {
         "profiles/app.yaml",
         "namespace: demo\nreleases:\n  - name: db\n    chart: charts/db\n  - name: app\n    chart: charts/app\n    needs: [db]\n",
     );
-    ws.write("charts/db/Chart.yaml", "name: db\nversion: 1.0.0\nannotations:\n  berth.deploy/engine: handlebars\n");
+    ws.write(
+        "charts/db/Chart.yaml",
+        "name: db\nversion: 1.0.0\nannotations:\n  berth.deploy/engine: handlebars\n",
+    );
     ws.write(
         "charts/db/templates/db.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db\ndata:\n  url: postgres://db\n",

@@ -9,7 +9,8 @@ use crate::secrets::{age_keys, berth_run, editor_script, keyenv, leftover_temp, 
 use crate::support::apiserver::TestApiServer;
 use crate::support::harness::{berth, tempdir, RunOutput};
 
-const CHART_YAML: &str = "apiVersion: v2\nname: app\nversion: 0.1.0\nannotations:\n  berth.deploy/engine: handlebars\n";
+const CHART_YAML: &str =
+    "apiVersion: v2\nname: app\nversion: 0.1.0\nannotations:\n  berth.deploy/engine: handlebars\n";
 
 fn write(dir: &Path, rel: &str, text: &str) {
     let p = dir.join(rel);

@@ -139,7 +139,10 @@ fn contains(got: &serde_json::Value, want: &serde_json::Value) -> bool {
 fn a_workspace_release_renders_a_helm_chart_as_helm_does() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path();
-    crate::support::harness::copy_tree(&charts_dir().join("basic-app"), &ws.join("charts/basic-app"));
+    crate::support::harness::copy_tree(
+        &charts_dir().join("basic-app"),
+        &ws.join("charts/basic-app"),
+    );
     std::fs::create_dir_all(ws.join("profiles")).unwrap();
     std::fs::write(
         ws.join("profiles/web.yaml"),
@@ -171,12 +174,48 @@ fn a_workspace_release_renders_a_helm_chart_as_helm_does() {
             .collect()
     };
     let (objects, helm) = (parse(&rendered), parse(&templated));
-    assert_eq!(objects.len(), helm.len(), "render:\n{rendered}\ntemplate:\n{templated}");
+    assert_eq!(
+        objects.len(),
+        helm.len(),
+        "render:\n{rendered}\ntemplate:\n{templated}"
+    );
     for want in &helm {
         let same = objects.iter().any(|o| contains(o, want));
-        assert!(same, "berth render lacks or changes {want:#}\nrender:\n{rendered}");
+        assert!(
+            same,
+            "berth render lacks or changes {want:#}\nrender:\n{rendered}"
+        );
     }
     // Helm's own label stays: a release moved from Helm keeps its labels.
     assert!(rendered.contains("app.kubernetes.io/managed-by: Helm"));
     assert!(rendered.contains("berth.deploy/release: rel"));
+}
+
+#[test]
+fn lint_strict_reports_values_a_helm_chart_reads_but_nobody_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path();
+    std::fs::create_dir_all(ws.join("profiles")).unwrap();
+    std::fs::create_dir_all(ws.join("charts/app/templates")).unwrap();
+    std::fs::write(
+        ws.join("profiles/p.yaml"),
+        "releases:\n  - name: app\n    chart: charts/app\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.join("charts/app/Chart.yaml"),
+        "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(ws.join("charts/app/values.yaml"), "image: nginx\n").unwrap();
+    std::fs::write(
+        ws.join("charts/app/templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  image: {{ .Values.image | quote }}\n  tag: {{ .Values.tagNobodySet | quote }}\n",
+    )
+    .unwrap();
+    // As in Helm, an unset value renders empty...
+    berth(ws).args(["lint", "-p", "p"]).success();
+    // ...and --strict names it.
+    let out = berth(ws).args(["lint", "-p", "p", "--strict"]).code(1);
+    out.assert_stderr_contains(&["tagNobodySet"]);
 }

@@ -184,6 +184,7 @@ pub async fn prepare(
         bases.insert(r.name.clone(), base);
     }
     let rendered = render(&RenderRequest {
+        strict: false,
         workspace: global.workspace.as_deref(),
         profiles,
         values,

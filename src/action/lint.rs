@@ -56,6 +56,7 @@ pub fn lint(req: &RenderRequest) -> anyhow::Result<(usize, Vec<Problem>)> {
 pub fn run(ui: &Ui, global: &GlobalArgs, args: &LintArgs) -> anyhow::Result<Exit> {
     let revisions = BTreeMap::new();
     let req = RenderRequest {
+        strict: args.strict,
         workspace: global.workspace.as_deref(),
         profiles: &args.profiles.profiles,
         values: &args.values,

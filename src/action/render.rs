@@ -31,6 +31,9 @@ pub struct RenderRequest<'a> {
     pub namespace: Option<&'a str>,
     /// Next revision per release (absent = 1, `isUpgrade` false).
     pub revisions: &'a BTreeMap<String, u32>,
+    /// `lint --strict`: Helm charts render with `missingkey=error`, so a
+    /// missing value is a finding (Helm's own render leaves it empty).
+    pub strict: bool,
 }
 
 /// A rendered plan.
@@ -134,6 +137,7 @@ pub(crate) struct Session<'a> {
     loader: Loader,
     charts: HashMap<PathBuf, Result<AnyChart, Vec<String>>>,
     revisions: &'a BTreeMap<String, u32>,
+    strict: bool,
 }
 
 impl<'a> Session<'a> {
@@ -159,6 +163,7 @@ impl<'a> Session<'a> {
             loader,
             charts: HashMap::new(),
             revisions: req.revisions,
+            strict: req.strict,
         })
     }
 
@@ -212,6 +217,7 @@ impl<'a> Session<'a> {
         let charts = &self.charts;
         let git = &self.git;
         let revisions = self.revisions;
+        let strict = self.strict;
         par_map(&jobs, |(plan, job)| {
             let values = job.as_ref().map_err(Clone::clone)?;
             let revision = revisions.get(&plan.name).copied();
@@ -219,7 +225,7 @@ impl<'a> Session<'a> {
                 AnyChart::Berth(chart) => {
                     render_release(chart, plan, values.clone(), git, revision)
                 }
-                AnyChart::Helm(chart) => render_helm_release(chart, plan, values, revision),
+                AnyChart::Helm(chart) => render_helm_release(chart, plan, values, revision, strict),
             }
         })
     }
@@ -271,6 +277,7 @@ fn render_helm_release(
     plan: &ReleasePlan,
     values: &serde_json::Value,
     revision: Option<u32>,
+    strict: bool,
 ) -> Result<RenderedRelease, Vec<String>> {
     use crate::template::go::render::{ClusterInfo, Render};
     let render = Render {
@@ -285,7 +292,7 @@ fn render_helm_release(
         },
         cluster: ClusterInfo::default(),
         lookup: None,
-        strict: false,
+        strict,
     };
     let mut files = render.run().map_err(|e| vec![e.to_string()])?;
     files.retain(|path, _| !path.ends_with("NOTES.txt"));
@@ -436,6 +443,7 @@ struct ObjectJson<'a> {
 pub fn run(ui: &Ui, global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Exit> {
     let revisions = BTreeMap::new();
     let mut rendered = render(&RenderRequest {
+        strict: false,
         workspace: global.workspace.as_deref(),
         profiles: &args.profiles.profiles,
         values: &args.values,
