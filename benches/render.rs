@@ -67,6 +67,7 @@ fn bench(c: &mut Criterion) {
                 values: &values,
                 namespace: None,
                 revisions: &revisions,
+                strict: false,
             })
             .expect("render");
             let n: usize = rendered.releases.iter().map(|r| r.objects.len()).sum();
