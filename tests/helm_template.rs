@@ -219,3 +219,38 @@ fn lint_strict_reports_values_a_helm_chart_reads_but_nobody_set() {
     let out = berth(ws).args(["lint", "-p", "p", "--strict"]).code(1);
     out.assert_stderr_contains(&["tagNobodySet"]);
 }
+
+#[test]
+fn helm_chart_manifests_read_as_kubernetes_clients_read_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path();
+    std::fs::create_dir_all(ws.join("profiles")).unwrap();
+    std::fs::create_dir_all(ws.join("charts/app/templates")).unwrap();
+    std::fs::write(
+        ws.join("profiles/p.yaml"),
+        "releases:\n  - name: app\n    chart: charts/app\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.join("charts/app/Chart.yaml"),
+        "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.join("charts/app/templates/pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  automountServiceAccountToken: yes\n  volumes:\n    - name: c\n      configMap:\n        name: c\n        defaultMode: 0644\n  containers:\n    - name: c\n      image: x\n      ports:\n        - containerPort: 8080\n",
+    )
+    .unwrap();
+    let out = berth(ws)
+        .args(["render", "-p", "p", "--output", "json"])
+        .success();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout()).expect("render --output json");
+    let text = doc.to_string();
+    // YAML 1.1, as Helm's client sends it: 0644 is octal, yes is true; ints stay ints.
+    assert!(text.contains("\"defaultMode\":420"), "{text}");
+    assert!(
+        text.contains("\"automountServiceAccountToken\":true"),
+        "{text}"
+    );
+    assert!(text.contains("\"containerPort\":8080"), "{text}");
+}

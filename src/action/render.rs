@@ -301,7 +301,7 @@ fn render_helm_release(
     let mut objects = Vec::new();
     let mut problems = Vec::new();
     for m in &manifests {
-        match crate::manifest::parse_documents(&m.content, &m.source) {
+        match crate::manifest::parse_helm_documents(&m.content, &m.source) {
             Ok(mut objs) => objects.append(&mut objs),
             Err(e) => problems.push(describe(&e)),
         }

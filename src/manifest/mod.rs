@@ -88,6 +88,13 @@ pub enum ManifestError {
         #[source]
         source: serde_yaml_ng::Error,
     },
+    #[error("{file}: rendered document {doc} is not valid YAML: {source}")]
+    HelmYaml {
+        file: String,
+        doc: usize,
+        #[source]
+        source: goenc::yaml::Error,
+    },
     #[error("{file}: rendered document {doc} is not a Kubernetes object: {problem}")]
     NotAnObject {
         file: String,
@@ -106,6 +113,36 @@ pub fn parse_documents(yaml: &str, source: &str) -> Result<Vec<Object>, Manifest
             doc: i + 1,
             source: e,
         })?;
+        if body.is_null() {
+            continue;
+        }
+        validate(&body).map_err(|problem| ManifestError::NotAnObject {
+            file: source.to_string(),
+            doc: i + 1,
+            problem,
+        })?;
+        out.push(Object {
+            body,
+            source: source.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Parse the documents of one Helm chart manifest as Helm's Kubernetes client
+/// reads them (sigs.k8s.io/yaml's YAML → JSON: YAML 1.1 scalars, so
+/// `defaultMode: 0644` is 420 and `yes` is true; integers stay integers),
+/// into validated objects. `null` documents are dropped.
+pub fn parse_helm_documents(yaml: &str, source: &str) -> Result<Vec<Object>, ManifestError> {
+    let docs = goenc::yaml::manifest_documents(yaml, &goenc::yaml::Limits::default()).map_err(
+        |source_err| ManifestError::HelmYaml {
+            file: source.to_string(),
+            doc: 1,
+            source: source_err,
+        },
+    )?;
+    let mut out = Vec::new();
+    for (i, body) in docs.into_iter().enumerate() {
         if body.is_null() {
             continue;
         }

@@ -180,6 +180,17 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Value>, Error>
         .collect()
 }
 
+/// Every document of a manifest stream as a Kubernetes client sends it
+/// (sigs.k8s.io/yaml's `YAMLToJSON`): YAML 1.1 scalars (`0644` is 420,
+/// `yes` is true), keys as strings, integers kept as integers.
+pub fn manifest_documents(text: &str, limits: &Limits) -> Result<Vec<Value>, Error> {
+    check_size(text, limits)?;
+    let docs = tree::parse(text, limits, false)?;
+    docs.iter()
+        .map(|d| tojson::to_json_keep_ints(decode::decode(d, limits)?))
+        .collect()
+}
+
 fn check_size(text: &str, limits: &Limits) -> Result<(), Error> {
     if text.len() > limits.max_bytes {
         return Err(Error::yaml(

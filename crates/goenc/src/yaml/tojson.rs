@@ -19,7 +19,17 @@ use crate::gofloat;
 pub fn to_json(v: GoValue) -> Result<Value, Error> {
     check_keys(&v)?;
     check_finite(&v)?;
-    build(v)
+    build(v, false)
+}
+
+/// sigs.k8s.io/yaml's `YAMLToJSON` alone (what Kubernetes clients send a
+/// manifest as): the same key conversion and NaN check, but integers stay
+/// integers, as a JSON decoder with `UseNumber` (Kubernetes' unstructured
+/// objects) keeps them.
+pub fn to_json_keep_ints(v: GoValue) -> Result<Value, Error> {
+    check_keys(&v)?;
+    check_finite(&v)?;
+    build(v, true)
 }
 
 /// json.Marshal's first NaN or infinity, found in its walk order (map keys
@@ -129,13 +139,15 @@ fn number(f: f64) -> Result<Value, Error> {
     })
 }
 
-fn build(root: GoValue) -> Result<Value, Error> {
+fn build(root: GoValue, keep_ints: bool) -> Result<Value, Error> {
     let mut stack: Vec<Open> = Vec::new();
     let mut next = Some(root);
     loop {
         let produced = match next.take() {
             Some(GoValue::Nil) => Some(Value::Null),
             Some(GoValue::Bool(b)) => Some(Value::Bool(b)),
+            Some(GoValue::Int(i)) if keep_ints => Some(Value::from(i)),
+            Some(GoValue::Uint(u)) if keep_ints => Some(Value::from(u)),
             Some(GoValue::Int(i)) => Some(number(i as f64)?),
             Some(GoValue::Uint(u)) => Some(number(u as f64)?),
             Some(GoValue::Float(f)) => Some(number(f)?),
