@@ -29,6 +29,17 @@ def kind_key(doc):
 import helm_python as helm
 
 
+def merge_maps(base, layer):
+    """Helm's loader.MergeMaps: maps merge deeply, anything else replaces."""
+    out = dict(base)
+    for k, v in layer.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge_maps(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("name")
@@ -38,7 +49,7 @@ def main():
     a = p.parse_args()
     values = {}
     for f in a.values:
-        values.update(helm.values_from_yaml(open(f).read()))
+        values = merge_maps(values, helm.values_from_yaml(open(f).read()))
     with helm.Chart.load(a.chart) as chart:
         config = helm.Config(namespace=a.namespace)
         rel = config.install(chart, a.name, values or None, namespace=a.namespace, dry_run="client")
