@@ -301,7 +301,7 @@ fn zero_of(p: Param) -> RV {
     match p {
         Param::Slice => RV::Typed(Value::List(SliceType::Interface, Rc::new(Vec::new()))),
         Param::StringSlice => RV::Typed(Value::List(SliceType::String, Rc::new(Vec::new()))),
-        Param::Map => RV::Typed(Value::empty_map()),
+        Param::Map => RV::Typed(Value::Nil),
         _ => RV::Iface(Value::Nil),
     }
 }
