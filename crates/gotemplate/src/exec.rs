@@ -891,8 +891,12 @@ impl<'a> State<'a, '_> {
         match o.call_method(name, &argv) {
             Ok(v) => Ok(RV::typed(v)),
             Err(msg) => {
+                // `error calling NAME: %w`: the method's own error is the next
+                // link (Helm then keeps Go's one-line text).
                 self.at = At::Arg(node);
-                self.errorf(format!("error calling {name}: {msg}"))
+                let mut err = self.error(format!("error calling {name}: {msg}"));
+                err.links.push(msg);
+                Err(err)
             }
         }
     }
