@@ -147,6 +147,17 @@ impl<'a> EventSource<'a> {
 
 /// Parse a YAML document into a map tree.
 pub(crate) fn load(text: &str) -> Result<Value, FormatError> {
+    // YAML's line breaks are `\n`, `\r\n` and a lone `\r`; scalars read them
+    // all as `\n`. One form here keeps comment lines where the parser sees
+    // them (a lone `\r` inside a comment ended it, and what followed was
+    // content, found by the fuzzer).
+    let normalized;
+    let text = if text.contains('\r') {
+        normalized = zeroize::Zeroizing::new(text.replace("\r\n", "\n").replace('\r', "\n"));
+        normalized.as_str()
+    } else {
+        text
+    };
     let mut src = EventSource {
         parser: Parser::new_from_str(text),
         scalars: Vec::new(),
