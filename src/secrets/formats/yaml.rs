@@ -575,6 +575,9 @@ fn parse_timestamp(s: &str) -> Option<String> {
 
 const INDENT: usize = 4;
 
+/// YAML's longest implicit (`key: value`) key, in characters.
+const MAX_IMPLICIT_KEY: usize = 1024;
+
 /// Emit a map tree as YAML. `encrypted` lays comments in lists out as sops
 /// does in encrypted files (as list items).
 pub(crate) fn emit(tree: &Value, encrypted: bool) -> String {
@@ -610,7 +613,18 @@ fn emit_map(items: &[Item], indent: usize, child: usize, encrypted: bool, out: &
             }
             Item::Entry(k, v) => {
                 pad(out, indent);
-                key(k, out);
+                let mut written = String::new();
+                key(k, &mut written);
+                // YAML allows implicit keys of at most 1024 characters; a longer
+                // one is written as an explicit `? key` (as go-yaml does).
+                if written.chars().count() > MAX_IMPLICIT_KEY {
+                    out.push_str("? ");
+                    out.push_str(&written);
+                    out.push('\n');
+                    pad(out, indent);
+                } else {
+                    out.push_str(&written);
+                }
                 out.push(':');
                 value_after_key(v, child, encrypted, out);
             }
