@@ -1154,21 +1154,39 @@ pub mod fuzz_support {
 
     /// What sops binds in a file: every scalar and comment with its key path
     /// (list indices are not part of sops' path) in document order, as
-    /// `path: value` lines. Two plaintexts with the same leaves cannot be
+    /// `value path: text` and `comment path: text` lines. Two plaintexts with the same leaves cannot be
     /// told apart by the cipher's additional data and the MAC.
     pub fn leaves(format: Format, text: &str) -> Result<Vec<String>, String> {
         let mut tree = format.load(text).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
         walk(&mut tree, &mut Vec::new(), &mut |leaf, path| {
-            let v = match leaf {
-                Leaf::Comment(c) => format!("#{c}"),
-                Leaf::Value(v) => String::from_utf8_lossy(&tree::scalar_bytes(v)).into_owned(),
-            };
-            out.push(format!("{}: {v}", path.join(":")));
+            out.push(match leaf {
+                Leaf::Comment(c) => format!("comment {}: {c}", path.join(":")),
+                Leaf::Value(v) => format!(
+                    "value {}: {}",
+                    path.join(":"),
+                    String::from_utf8_lossy(&tree::scalar_bytes(v))
+                ),
+            });
             Ok::<(), SecretsError>(())
         })
         .map_err(|e| e.to_string())?;
         Ok(out)
+    }
+
+    /// Whether plaintext `got` holds the same values as `want` at the same
+    /// key paths in the same order, and every comment of `want` in order
+    /// (it may hold more comments: plain ones are kept, as sops keeps them).
+    pub fn same_values(format: Format, got: &str, want: &str) -> bool {
+        let (Ok(got), Ok(want)) = (leaves(format, got), leaves(format, want)) else {
+            return false;
+        };
+        let split = |l: Vec<String>| -> (Vec<String>, Vec<String>) {
+            l.into_iter().partition(|x| x.starts_with("comment "))
+        };
+        let ((got_c, got_v), (want_c, want_v)) = (split(got), split(want));
+        let mut rest = got_c.iter();
+        got_v == want_v && want_c.iter().all(|c| rest.any(|g| g == c))
     }
 
     /// Load an encrypted document and decrypt it with the data key `key`

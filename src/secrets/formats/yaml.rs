@@ -147,6 +147,17 @@ impl<'a> EventSource<'a> {
 
 /// Parse a YAML document into a map tree.
 pub(crate) fn load(text: &str) -> Result<Value, FormatError> {
+    // YAML's line breaks are `\n`, `\r\n` and a lone `\r`; scalars read them
+    // all as `\n`. One form here keeps comment lines where the parser sees
+    // them (a lone `\r` inside a comment ended it, and what followed was
+    // content, found by the fuzzer).
+    let normalized;
+    let text = if text.contains('\r') {
+        normalized = zeroize::Zeroizing::new(text.replace("\r\n", "\n").replace('\r', "\n"));
+        normalized.as_str()
+    } else {
+        text
+    };
     let mut src = EventSource {
         parser: Parser::new_from_str(text),
         scalars: Vec::new(),
@@ -564,6 +575,9 @@ fn parse_timestamp(s: &str) -> Option<String> {
 
 const INDENT: usize = 4;
 
+/// YAML's longest implicit (`key: value`) key, in characters.
+const MAX_IMPLICIT_KEY: usize = 1024;
+
 /// Emit a map tree as YAML. `encrypted` lays comments in lists out as sops
 /// does in encrypted files (as list items).
 pub(crate) fn emit(tree: &Value, encrypted: bool) -> String {
@@ -599,7 +613,18 @@ fn emit_map(items: &[Item], indent: usize, child: usize, encrypted: bool, out: &
             }
             Item::Entry(k, v) => {
                 pad(out, indent);
-                key(k, out);
+                let mut written = String::new();
+                key(k, &mut written);
+                // YAML allows implicit keys of at most 1024 characters; a longer
+                // one is written as an explicit `? key` (as go-yaml does).
+                if written.chars().count() > MAX_IMPLICIT_KEY {
+                    out.push_str("? ");
+                    out.push_str(&written);
+                    out.push('\n');
+                    pad(out, indent);
+                } else {
+                    out.push_str(&written);
+                }
                 out.push(':');
                 value_after_key(v, child, encrypted, out);
             }
