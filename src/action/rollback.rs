@@ -43,6 +43,13 @@ pub fn run(ui: &Ui, global: &GlobalArgs, args: &RollbackArgs) -> anyhow::Result<
     let plan = selected
         .releases(std::slice::from_ref(&args.release))?
         .remove(0);
+    // Rollback never decrypts, so nothing would be known to mask: learn the
+    // release's current secret values, so the restored manifest's diff and
+    // messages show them masked.
+    crate::secrets::remember_secret_values(plan.sources.iter().filter_map(|s| match s {
+        crate::values::ValueSource::Secrets(p) => Some(p.as_path()),
+        _ => None,
+    }));
     let settings = &selected.workspace.settings;
     let apply = apply_settings(&args.apply, &settings.field_manager)?;
     runtime()?.block_on(async {
