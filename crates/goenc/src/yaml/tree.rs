@@ -105,12 +105,8 @@ struct Open {
 /// Parse every document of `text` (or only the first when `first_only`,
 /// as go-yaml's `Unmarshal` does: later documents are never read).
 pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Document>, Error> {
-    if let Some(line) = unknown_directive(text) {
-        return Err(Error::yaml(
-            ErrorKind::Syntax,
-            scanner_line(line),
-            "found unknown directive name".into(),
-        ));
+    if let Some((line, problem)) = bad_directive(text) {
+        return Err(Error::yaml(ErrorKind::Syntax, line, problem.into()));
     }
     if text.chars().any(|c| !allowed_char(c)) {
         return Err(Error::yaml(
@@ -119,7 +115,7 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
             "control characters are not allowed".into(),
         ));
     }
-    let mut owned: Option<String> = None;
+    let mut owned: Option<String> = yaml11_breaks(text);
     for _ in 0..MAX_TAB_RETRIES {
         let current = owned.as_deref().unwrap_or(text);
         match parse_once(current, limits, first_only) {
@@ -160,19 +156,81 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
 
 /// libyaml knows only `%YAML` and `%TAG` (saphyr skips other directives):
 /// the 1-based line of an unknown one before the first document.
-fn unknown_directive(text: &str) -> Option<usize> {
+/// And `%YAML` must say 1.1 (go-yaml: "found incompatible YAML document").
+fn bad_directive(text: &str) -> Option<(Option<usize>, &'static str)> {
     for (i, line) in text.lines().enumerate() {
         let t = line.trim_start_matches('\u{feff}');
         if let Some(rest) = t.strip_prefix('%') {
-            let name: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
-            if name != "YAML" && name != "TAG" {
-                return Some(i + 1);
+            let mut words = rest.split_whitespace();
+            match words.next() {
+                Some("TAG") => {}
+                Some("YAML") => {
+                    let version = words.next().unwrap_or("");
+                    let (major, minor) = version.split_once('.').unwrap_or((version, ""));
+                    let num = |s: &str| s.parse::<u64>().ok();
+                    if num(major).is_some()
+                        && num(minor).is_some()
+                        && (num(major), num(minor)) != (Some(1), Some(1))
+                    {
+                        // a parser error: libyaml names the 0-based line
+                        return Some((parser_line(i + 1), "found incompatible YAML document"));
+                    }
+                }
+                _ => return Some((scanner_line(i + 1), "found unknown directive name")),
             }
         } else if !(t.trim().is_empty() || t.starts_with('#')) {
             return None;
         }
     }
     None
+}
+
+/// YAML 1.1 line breaks: libyaml takes NEL, LS and PS as line breaks
+/// outside quoted scalars (saphyr, a YAML 1.2 parser, takes them as text),
+/// and folds a NEL inside quotes like a newline. Rewrite them so saphyr sees
+/// what libyaml sees; the number of characters stays the same. Quotes are
+/// recognised where a scalar may start (an approximation, used only when
+/// one of these characters occurs at all).
+fn yaml11_breaks(text: &str) -> Option<String> {
+    if !text.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut prev = '\n';
+    let mut escaped = false;
+    for c in text.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if q == '"' && c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+                out.push(if c == '\u{85}' { '\n' } else { c });
+            }
+            None => {
+                if (c == '"' || c == '\'')
+                    && matches!(prev, ' ' | '\t' | '\n' | '[' | '{' | ',' | ':' | '-' | '?')
+                {
+                    quote = Some(c);
+                }
+                out.push(if matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') {
+                    '\n'
+                } else {
+                    c
+                });
+            }
+        }
+        prev = if matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') {
+            '\n'
+        } else {
+            c
+        };
+    }
+    Some(out)
 }
 
 /// The characters libyaml's reader accepts (a raw DEL, C1 control or
@@ -281,6 +339,7 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                     .trim_start_matches('*')
                     .trim()
                     .to_string();
+                check_anchor_name(&name, line)?;
                 Node {
                     kind: NodeKind::Alias {
                         name,
@@ -333,6 +392,11 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                 };
                 let idx = doc.nodes.len();
                 if anchor > 0 {
+                    let start = cursor.byte_of(span.start.index());
+                    let props = &cursor.text[start..cursor.text.len().min(start + 1024)];
+                    if let Some(name) = anchor_in(props) {
+                        check_anchor_name(name, line)?;
+                    }
                     anchors.insert(anchor, idx);
                 }
                 Node {
@@ -362,6 +426,11 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                 }
                 let idx = doc.nodes.len();
                 if anchor > 0 {
+                    let start = cursor.byte_of(span.start.index());
+                    let props = &cursor.text[start..cursor.text.len().min(start + 1024)];
+                    if let Some(name) = anchor_in(props) {
+                        check_anchor_name(name, line)?;
+                    }
                     anchors.insert(anchor, idx);
                 }
                 let node = Node {
@@ -382,6 +451,41 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
         doc.nodes.push(new_node);
     }
     Ok(docs)
+}
+
+/// libyaml's anchor and alias names: ASCII letters, digits, `_` and `-`,
+/// ended by a blank or one of ``?:,]}%@` ``. Saphyr takes more; a name
+/// libyaml would stop short on with anything else is its error.
+fn check_anchor_name(name: &str, line: usize) -> Result<(), Error> {
+    let is_alpha = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    match name.chars().find(|&c| !is_alpha(c)) {
+        Some(c) if !"?:,]}%@`".contains(c) => Err(Error::yaml(
+            ErrorKind::Syntax,
+            scanner_line(line),
+            "did not find expected alphabetic or numeric character".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The anchor name in a node's properties (`!tag &name` or `&name !tag`).
+fn anchor_in(props: &str) -> Option<&str> {
+    let mut rest = props;
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix('&') {
+            let end = after
+                .find(|c: char| c.is_whitespace() || ",[]{}".contains(c))
+                .unwrap_or(after.len());
+            return Some(&after[..end]);
+        }
+        if rest.starts_with('!') {
+            let end = rest.find(char::is_whitespace)?;
+            rest = &rest[end..];
+            continue;
+        }
+        return None;
+    }
 }
 
 /// When the next node is a key of the innermost mapping: whether that
