@@ -129,11 +129,11 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
                 }
                 owned = Some(fixed);
             }
-            Err(Failure::UnindentedQuoted(first, last)) => {
+            Err(Failure::Reindent(first, last)) => {
                 // libyaml does not check the indentation of a quoted
-                // scalar's continuation lines; saphyr does. Leading blanks
-                // of a continuation line are folded away, so indenting the
-                // line changes nothing but positions after it.
+                // scalar's continuation lines or of flow collections; saphyr
+                // does. Leading blanks there are folded away or insignificant,
+                // so indenting the lines changes nothing but positions after.
                 let mut fixed = String::with_capacity(current.len() + REINDENT.len());
                 for (i, l) in current.split_inclusive('\n').enumerate() {
                     if (first..=last).contains(&(i + 1)) {
@@ -248,9 +248,9 @@ const MAX_TAB_RETRIES: usize = 64;
 
 enum Failure {
     TabAfterColon(usize),
-    /// A quoted scalar whose continuation lines (1-based, first..=last)
-    /// are at too small an indent.
-    UnindentedQuoted(usize, usize),
+    /// Lines (1-based, first..=last) of a quoted scalar's continuation or of
+    /// a flow collection at too small an indent for saphyr.
+    Reindent(usize, usize),
     Error(Error),
 }
 
@@ -284,10 +284,15 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                     docs.push(std::mem::take(&mut doc));
                     return Ok(docs);
                 }
+                if e.info() == "invalid indentation in flow construct" {
+                    // libyaml ignores indentation inside `[...]`/`{...}`
+                    let l = e.marker().line();
+                    return Err(Failure::Reindent(l, flow_end_line(cursor.text, l)));
+                }
                 if e.info() == "invalid indentation in quoted scalar" {
                     if let Some(close_line) = closing_quote_line(&mut cursor, e.marker().index()) {
                         let start = e.marker().line();
-                        return Err(Failure::UnindentedQuoted(start + 1, close_line));
+                        return Err(Failure::Reindent(start + 1, close_line));
                     }
                 }
                 if e.info() == "':' must be followed by a valid YAML whitespace" {
@@ -576,32 +581,77 @@ fn closing_quote_line(cursor: &mut Cursor<'_>, from: usize) -> Option<usize> {
 /// skipped), for errors raised before the parser reported the collection.
 fn innermost_flow(cursor: &mut Cursor<'_>, upto: usize) -> Option<(bool, bool)> {
     let end = cursor.byte_of(upto);
-    let text = &cursor.text[..end];
-    let mut open: Vec<char> = Vec::new();
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
+    let mut scan = BracketScan::default();
+    for c in cursor.text[..end].chars() {
+        scan.feed(c);
+    }
+    scan.open.last().map(|&c| (true, c == '['))
+}
+
+/// The last line (1-based) of the flow collection open at line `line`
+/// (brackets counted outside quotes from the start of the text).
+fn flow_end_line(text: &str, line: usize) -> usize {
+    let mut scan = BracketScan::default();
+    let mut current = 1;
     for c in text.chars() {
-        match quote {
+        if c == '\n' {
+            current += 1;
+            if current > line && scan.open.is_empty() {
+                return current - 1;
+            }
+        }
+        scan.feed(c);
+    }
+    current
+}
+
+/// Bracket nesting outside quoted text (a quote counts where a scalar may
+/// start: after a blank, a line start or an indicator).
+struct BracketScan {
+    open: Vec<char>,
+    quote: Option<char>,
+    escaped: bool,
+    prev: char,
+}
+
+impl Default for BracketScan {
+    fn default() -> Self {
+        BracketScan {
+            open: Vec::new(),
+            quote: None,
+            escaped: false,
+            prev: '\n',
+        }
+    }
+}
+
+impl BracketScan {
+    fn feed(&mut self, c: char) {
+        let prev = std::mem::replace(&mut self.prev, c);
+        match self.quote {
             Some(q) => {
-                if escaped {
-                    escaped = false;
+                if self.escaped {
+                    self.escaped = false;
                 } else if c == '\\' && q == '"' {
-                    escaped = true;
+                    self.escaped = true;
                 } else if c == q {
-                    quote = None;
+                    self.quote = None;
                 }
             }
             None => match c {
-                '"' | '\'' => quote = Some(c),
-                '[' | '{' => open.push(c),
+                '"' | '\''
+                    if matches!(prev, ' ' | '\t' | '\n' | '[' | '{' | ',' | ':' | '-' | '?') =>
+                {
+                    self.quote = Some(c)
+                }
+                '[' | '{' => self.open.push(c),
                 ']' | '}' => {
-                    open.pop();
+                    self.open.pop();
                 }
                 _ => {}
             },
         }
     }
-    open.last().map(|&c| (true, c == '['))
 }
 
 /// `context` is the innermost open collection: (flow?, sequence?).
