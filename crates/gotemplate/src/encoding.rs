@@ -29,52 +29,64 @@ pub fn functions() -> FuncMap {
             m.insert(name.to_string(), Function::pure(params, None, f));
         };
     add("toYaml", any, |a| {
-        Ok(Value::from(to_yaml(&a[0]).unwrap_or_default()))
+        Ok(Value::from(to_yaml(first(&a)).unwrap_or_default()))
     });
     add("mustToYaml", any, |a| {
-        to_yaml(&a[0]).map(Value::from).map_err(FuncError::new)
+        to_yaml(first(&a)).map(Value::from).map_err(FuncError::new)
     });
     add("toYamlPretty", any, |a| {
-        Ok(Value::from(to_yaml_pretty(&a[0]).unwrap_or_default()))
+        Ok(Value::from(to_yaml_pretty(first(&a)).unwrap_or_default()))
     });
-    add("fromYaml", string, |a| Ok(from_yaml(str_arg(&a[0]))));
+    add("fromYaml", string, |a| Ok(from_yaml(str_arg(first(&a)))));
     add("fromYamlArray", string, |a| {
-        Ok(from_yaml_array(str_arg(&a[0])))
+        Ok(from_yaml_array(str_arg(first(&a))))
     });
     add("toJson", any, |a| {
-        Ok(Value::from(to_json(&a[0]).unwrap_or_default()))
+        Ok(Value::from(to_json(first(&a)).unwrap_or_default()))
     });
     add("mustToJson", any, |a| {
-        to_json(&a[0]).map(Value::from).map_err(FuncError::new)
+        to_json(first(&a)).map(Value::from).map_err(FuncError::new)
     });
-    add("fromJson", string, |a| Ok(from_json(str_arg(&a[0]))));
+    add("fromJson", string, |a| Ok(from_json(str_arg(first(&a)))));
     add("fromJsonArray", string, |a| {
-        Ok(from_json_array(str_arg(&a[0])))
+        Ok(from_json_array(str_arg(first(&a))))
     });
     add("toPrettyJson", any, |a| {
-        Ok(Value::from(to_pretty_json(&a[0]).unwrap_or_default()))
+        Ok(Value::from(to_pretty_json(first(&a)).unwrap_or_default()))
     });
     add("mustToPrettyJson", any, |a| {
-        to_pretty_json(&a[0])
+        to_pretty_json(first(&a))
             .map(Value::from)
             .map_err(FuncError::new)
     });
     // sprig's toRawJson panics on error: the template fails like the must form
     add("toRawJson", any, |a| {
-        to_raw_json(&a[0]).map(Value::from).map_err(FuncError::new)
+        to_raw_json(first(&a))
+            .map(Value::from)
+            .map_err(FuncError::new)
     });
     add("mustToRawJson", any, |a| {
-        to_raw_json(&a[0]).map(Value::from).map_err(FuncError::new)
+        to_raw_json(first(&a))
+            .map(Value::from)
+            .map_err(FuncError::new)
     });
-    add("mustFromJson", string, |a| must_from_json(str_arg(&a[0])));
+    add("mustFromJson", string, |a| {
+        must_from_json(str_arg(first(&a)))
+    });
     add("toToml", any, |a| {
-        Ok(Value::from(to_toml(&a[0]).unwrap_or_else(|e| e)))
+        Ok(Value::from(to_toml(first(&a)).unwrap_or_else(|e| e)))
     });
     add("mustToToml", any, |a| {
-        to_toml(&a[0]).map(Value::from).map_err(FuncError::new)
+        to_toml(first(&a)).map(Value::from).map_err(FuncError::new)
     });
-    add("fromToml", string, |a| Ok(from_toml(str_arg(&a[0]))));
+    add("fromToml", string, |a| Ok(from_toml(str_arg(first(&a)))));
     m
+}
+
+/// The single argument (the executor checked the arity; nil if not).
+fn first(args: &[Value]) -> &Value {
+    const NIL: &Value = &Value::Nil;
+    args.first().unwrap_or(NIL)
 }
 
 fn str_arg(v: &Value) -> &str {
