@@ -12,6 +12,7 @@
 //! Error messages are Go's; they never quote a scalar beyond what Helm's own
 //! message quotes.
 
+mod compat;
 mod decode;
 mod emit;
 mod encode;
