@@ -434,3 +434,43 @@ pub(super) fn scan_error(
     };
     Error::yaml(ErrorKind::Syntax, shown, msg)
 }
+
+/// An escape in a double-quoted scalar that needs attention.
+pub(super) enum Escape {
+    /// `\'` at this char index: go-yaml reads it as `'`, saphyr refuses it.
+    SingleQuote(usize),
+    /// An escape go-yaml refuses too, on this 1-based line.
+    Unknown(usize),
+}
+
+/// The first `\'` or unknown escape of the double-quoted scalar opening at
+/// char `from`.
+pub(super) fn first_odd_escape(cursor: &mut Cursor<'_>, from: usize) -> Option<Escape> {
+    if cursor.char_at(from) != Some('"') {
+        return None;
+    }
+    let start = cursor.byte_of(from + 1);
+    let mut line = cursor.text[..start].matches('\n').count() + 1;
+    let mut idx = from + 1;
+    let mut chars = cursor.text[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return None,
+            '\n' => line += 1,
+            '\\' => {
+                let e = chars.next()?;
+                match e {
+                    '\'' => return Some(Escape::SingleQuote(idx)),
+                    '0' | 'a' | 'b' | 't' | '\t' | 'n' | 'v' | 'f' | 'r' | 'e' | ' ' | '"'
+                    | '\\' | 'N' | '_' | 'L' | 'P' | 'x' | 'u' | 'U' => {}
+                    '\n' => line += 1,
+                    _ => return Some(Escape::Unknown(line)),
+                }
+                idx += 1;
+            }
+            _ => {}
+        }
+        idx += 1;
+    }
+    None
+}

@@ -13,8 +13,8 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::compat::allowed_char;
 use super::compat::{
-    anchor_in, bad_directive, check_anchor_name, closing_quote_line, flow_end_line, parser_line,
-    scan_error, scanner_line, slash_escape_line, yaml11_breaks,
+    self, anchor_in, bad_directive, check_anchor_name, closing_quote_line, flow_end_line,
+    parser_line, scan_error, scanner_line, slash_escape_line, yaml11_breaks,
 };
 
 use super::{Error, ErrorKind, Limits};
@@ -126,6 +126,17 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
     for _ in 0..MAX_TAB_RETRIES {
         let current = owned.as_deref().unwrap_or(text);
         match parse_once(current, limits, first_only) {
+            Err(Failure::DropChar(char_idx)) => {
+                // go-yaml knows the `\'` escape, saphyr does not: drop the
+                // backslash (lines stay the same)
+                let fixed: String = current
+                    .chars()
+                    .enumerate()
+                    .filter(|&(i, _)| i != char_idx)
+                    .map(|(_, c)| c)
+                    .collect();
+                owned = Some(fixed);
+            }
             Err(Failure::TabAfterColon(char_idx)) => {
                 // libyaml takes a tab after `:` as the separating blank,
                 // saphyr does not: turn that one tab into a space and retry
@@ -169,6 +180,8 @@ const MAX_TAB_RETRIES: usize = 64;
 
 enum Failure {
     TabAfterColon(usize),
+    /// A character to remove (the backslash of a `\'` escape).
+    DropChar(usize),
     /// Lines (1-based, first..=last) of a quoted scalar's continuation or of
     /// a flow collection at too small an indent for saphyr.
     Reindent(usize, usize),
@@ -204,6 +217,20 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                     // go-yaml stops at the end of the first document
                     docs.push(std::mem::take(&mut doc));
                     return Ok(docs);
+                }
+                if e.info() == "while parsing a quoted scalar, found unknown escape character" {
+                    match compat::first_odd_escape(&mut cursor, e.marker().index()) {
+                        Some(compat::Escape::SingleQuote(at)) => return Err(Failure::DropChar(at)),
+                        Some(compat::Escape::Unknown(escape_line)) => {
+                            return Err(Error::yaml(
+                                ErrorKind::Syntax,
+                                scanner_line(escape_line),
+                                "found unknown escape character".into(),
+                            )
+                            .into())
+                        }
+                        None => {}
+                    }
                 }
                 if e.info() == "invalid indentation in flow construct" {
                     // libyaml ignores indentation inside `[...]`/`{...}`
