@@ -474,3 +474,86 @@ pub(super) fn first_odd_escape(cursor: &mut Cursor<'_>, from: usize) -> Option<E
     }
     None
 }
+
+/// libyaml reads a tab after `:` as the blank that makes it a value
+/// indicator; saphyr does not. Turn such tabs into spaces outside quoted
+/// scalars and block scalar bodies (where the tab is text), in one pass;
+/// the number of characters stays the same. Quotes and block scalars are
+/// recognised approximately, as [`BracketScan`] does; what this misses,
+/// [`super::tree::parse`] still repairs one place at a time.
+pub(super) fn tab_separators(text: &str) -> Option<String> {
+    if !text.contains(":\t") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    // indentation of the line that opened a block scalar still running
+    let mut block: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let blank = line.trim().is_empty();
+        if let Some(opener) = block {
+            if blank || indent > opener {
+                out.push_str(line);
+                continue;
+            }
+            block = None;
+        }
+        let mut prev = '\n';
+        let mut chars = line.chars().peekable();
+        let mut in_comment = false;
+        while let Some(c) = chars.next() {
+            match quote {
+                Some(q) => {
+                    if escaped {
+                        escaped = false;
+                    } else if q == '"' && c == '\\' {
+                        escaped = true;
+                    } else if c == q {
+                        quote = None;
+                    }
+                    out.push(c);
+                }
+                None => {
+                    if in_comment {
+                        out.push(c);
+                    } else if c == '#' && matches!(prev, ' ' | '\t' | '\n') {
+                        in_comment = true;
+                        out.push(c);
+                    } else if (c == '"' || c == '\'')
+                        && matches!(prev, ' ' | '\t' | '\n' | '[' | '{' | ',' | ':' | '-' | '?')
+                    {
+                        quote = Some(c);
+                        out.push(c);
+                    } else if c == '\t' && prev == ':' {
+                        out.push(' ');
+                    } else {
+                        out.push(c);
+                    }
+                }
+            }
+            prev = c;
+        }
+        if quote.is_none() && opens_block_scalar(line) {
+            block = Some(indent);
+        }
+    }
+    Some(out)
+}
+
+/// Whether a line ends with a block scalar header (`|`, `>-`, `|2+`...),
+/// optionally followed by a comment.
+fn opens_block_scalar(line: &str) -> bool {
+    let content = match line.find(" #") {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    let t = content.trim_end();
+    let head = t.trim_end_matches(|c: char| c == '+' || c == '-' || c.is_ascii_digit());
+    (head.ends_with('|') || head.ends_with('>'))
+        && matches!(
+            head[..head.len() - 1].chars().last(),
+            None | Some(' ' | '\t' | ':' | '-')
+        )
+}

@@ -123,7 +123,12 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
         ));
     }
     let mut owned: Option<String> = yaml11_breaks(text);
-    for _ in 0..MAX_TAB_RETRIES {
+    if let Some(fixed) = compat::tab_separators(owned.as_deref().unwrap_or(text)) {
+        owned = Some(fixed);
+    }
+    // each repair re-parses the whole text: bound the total work
+    let retries = (REPAIR_BUDGET_BYTES / text.len().max(1)).clamp(1, MAX_REPAIRS);
+    for _ in 0..retries {
         let current = owned.as_deref().unwrap_or(text);
         match parse_once(current, limits, first_only) {
             Err(Failure::DropChar(char_idx)) => {
@@ -152,10 +157,19 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
                 // scalar's continuation lines or of flow collections; saphyr
                 // does. Leading blanks there are folded away or insignificant,
                 // so indenting the lines changes nothing but positions after.
-                let mut fixed = String::with_capacity(current.len() + REINDENT.len());
+                // deeper than any line before: deeper than the enclosing block
+                let depth = 1 + current
+                    .split('\n')
+                    .take(first.saturating_sub(1))
+                    .map(|l| l.len() - l.trim_start_matches(' ').len())
+                    .max()
+                    .unwrap_or(0);
+                let pad = " ".repeat(depth);
+                let mut fixed =
+                    String::with_capacity(current.len() + pad.len() * (last + 1 - first));
                 for (i, l) in current.split_inclusive('\n').enumerate() {
                     if (first..=last).contains(&(i + 1)) {
-                        fixed.push_str(REINDENT);
+                        fixed.push_str(&pad);
                     }
                     fixed.push_str(l);
                 }
@@ -168,15 +182,18 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
     Err(Error::yaml(
         ErrorKind::Limit,
         None,
-        format!("more than {MAX_TAB_RETRIES} separators to repair (tabs after ':', unindented quoted lines)"),
+        format!(
+            "more than {retries} places to repair (tabs after ':', unindented quoted or flow lines, \\' escapes)"
+        ),
     ))
 }
 
-/// What [`parse`] puts before a quoted scalar's unindented continuation line.
-const REINDENT: &str = "                                                                ";
+/// How many places [`parse`] repairs (re-parsing each time) at most.
+const MAX_REPAIRS: usize = 1024;
 
-/// How many `key:<TAB>value` separators [`parse`] repairs before giving up.
-const MAX_TAB_RETRIES: usize = 64;
+/// Bytes [`parse`] may re-parse in all while repairing: a 64 MiB document
+/// gets four repairs, a 256 KiB one [`MAX_REPAIRS`].
+const REPAIR_BUDGET_BYTES: usize = 256 << 20;
 
 enum Failure {
     TabAfterColon(usize),
