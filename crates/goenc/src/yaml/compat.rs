@@ -501,9 +501,8 @@ pub(super) fn tab_separators(text: &str) -> Option<String> {
             block = None;
         }
         let mut prev = '\n';
-        let mut chars = line.chars().peekable();
         let mut in_comment = false;
-        while let Some(c) = chars.next() {
+        for c in line.chars() {
             match quote {
                 Some(q) => {
                     if escaped {
