@@ -160,3 +160,14 @@ fn many_repairs_stay_fast() {
     assert_eq!(v["a"], "x:\ty\n");
     assert_eq!(v["b"], "z");
 }
+
+#[test]
+fn many_unindented_continuations_stay_fast() {
+    // quoted scalars and flow lists continued at column 0, as go-yaml allows
+    let doc: String = (0..2000)
+        .map(|i| format!("k{i}:\n  q: \"line one\nline two {i}\"\n  f: [1,\n{i}]\n"))
+        .collect();
+    let v = timed("2,000 unindented continuations", || yaml::from_str(&doc)).unwrap();
+    assert_eq!(v["k1999"]["q"], "line one line two 1999");
+    assert_eq!(v["k1999"]["f"][1], 1999.0);
+}

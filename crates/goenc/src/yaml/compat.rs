@@ -360,10 +360,15 @@ pub(super) fn scan_error(
             "did not find expected ',' or ']'".to_string(),
             parser_line(line),
         ),
-        "while parsing a flow mapping, did not find expected ',' or '}'" => (
-            "did not find expected ',' or '}'".to_string(),
-            parser_line(line),
-        ),
+        "while parsing a flow mapping, did not find expected ',' or '}'" => {
+            // a `key: value` pair inside `[...]` fails as the sequence
+            let msg = if context == Some((true, true)) {
+                "did not find expected ',' or ']'"
+            } else {
+                "did not find expected ',' or '}'"
+            };
+            (msg.to_string(), parser_line(line))
+        }
         "while parsing a block collection, did not find expected '-' indicator" => (
             "did not find expected '-' indicator".to_string(),
             parser_line(line),
@@ -555,4 +560,76 @@ fn opens_block_scalar(line: &str) -> bool {
             head[..head.len() - 1].chars().last(),
             None | Some(' ' | '\t' | ':' | '-')
         )
+}
+
+/// Indent, in one pass, every line that continues a quoted scalar or a flow
+/// collection at no more indentation than the line that opened it, when the
+/// scalar or collection closes later (libyaml reads such lines, saphyr
+/// refuses them; their leading blanks are folded away or insignificant).
+/// Lines of constructs that never close are left alone, so the errors stay
+/// libyaml's.
+pub(super) fn reindent_continuations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // lines of the open construct, held until it closes
+    let mut held: Vec<&str> = Vec::new();
+    let mut opener_indent = 0usize;
+    let mut scan = BracketScan::default();
+    let mut block: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let open_before = scan.quote.is_some() || !scan.open.is_empty();
+        if !open_before {
+            if let Some(opener) = block {
+                if line.trim().is_empty() || indent > opener {
+                    out.push_str(line);
+                    continue;
+                }
+                block = None;
+            }
+        }
+        if !open_before {
+            opener_indent = indent;
+        }
+        let mut comment = false;
+        for c in line.chars() {
+            if scan.quote.is_none()
+                && scan.open.is_empty()
+                && c == '#'
+                && matches!(scan.prev, ' ' | '\t' | '\n')
+            {
+                comment = true;
+            }
+            if comment {
+                if c == '\n' {
+                    scan.prev = '\n';
+                }
+                continue;
+            }
+            scan.feed(c);
+        }
+        let open_after = scan.quote.is_some() || !scan.open.is_empty();
+        if open_before || open_after {
+            held.push(line);
+        } else {
+            out.push_str(line);
+            if opens_block_scalar(line) {
+                block = Some(indent);
+            }
+        }
+        if open_before && !open_after {
+            // the construct closed on this line: pad its shallow lines
+            let pad = " ".repeat(opener_indent + 1);
+            for (i, l) in held.drain(..).enumerate() {
+                let ind = l.len() - l.trim_start_matches(' ').len();
+                if i > 0 && ind <= opener_indent && !l.trim().is_empty() {
+                    out.push_str(&pad);
+                }
+                out.push_str(l);
+            }
+        }
+    }
+    for l in held {
+        out.push_str(l);
+    }
+    out
 }

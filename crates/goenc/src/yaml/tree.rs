@@ -107,6 +107,8 @@ impl<'a> Cursor<'a> {
 struct Open {
     node: usize,
     flow: bool,
+    /// A `key: value` pair inside `[...]` (a mapping without braces).
+    pair: bool,
 }
 
 /// Parse every document of `text` (or only the first when `first_only`,
@@ -128,6 +130,7 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
     }
     // each repair re-parses the whole text: bound the total work
     let retries = (REPAIR_BUDGET_BYTES / text.len().max(1)).clamp(1, MAX_REPAIRS);
+    let mut batch_reindented = false;
     for _ in 0..retries {
         let current = owned.as_deref().unwrap_or(text);
         match parse_once(current, limits, first_only) {
@@ -151,6 +154,11 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
                     fixed.push(if i == char_idx { ' ' } else { c });
                 }
                 owned = Some(fixed);
+            }
+            Err(Failure::Reindent(..)) if !batch_reindented => {
+                // first time: repair every such place at once
+                batch_reindented = true;
+                owned = Some(compat::reindent_continuations(current));
             }
             Err(Failure::Reindent(first, last)) => {
                 // libyaml does not check the indentation of a quoted
@@ -270,7 +278,8 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                         }
                     }
                 }
-                let context = stack.last().map(|open| {
+                // libyaml reports a flow pair's errors as the sequence's
+                let context = stack.iter().rev().find(|open| !open.pair).map(|open| {
                     let seq = matches!(doc.nodes[open.node].kind, NodeKind::Sequence(_));
                     (open.flow, seq)
                 });
@@ -379,8 +388,9 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 let is_seq = matches!(event, Event::SequenceStart(..));
-                let flow =
-                    flow_level > 0 || matches!(cursor.char_at(span.start.index()), Some('[' | '{'));
+                let opener = cursor.char_at(span.start.index());
+                let flow = flow_level > 0 || matches!(opener, Some('[' | '{'));
+                let pair = flow && !is_seq && opener != Some('{');
                 if flow {
                     flow_level += 1;
                 } else {
@@ -412,7 +422,11 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                 };
                 attach(&mut doc, &stack, idx);
                 doc.nodes.push(node);
-                stack.push(Open { node: idx, flow });
+                stack.push(Open {
+                    node: idx,
+                    flow,
+                    pair,
+                });
                 continue;
             }
         };
