@@ -131,9 +131,22 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
     // each repair re-parses the whole text: bound the total work
     let retries = (REPAIR_BUDGET_BYTES / text.len().max(1)).clamp(1, MAX_REPAIRS);
     let mut batch_reindented = false;
+    let mut dashes = false;
     for _ in 0..retries {
         let current = owned.as_deref().unwrap_or(text);
-        match parse_once(current, limits, first_only) {
+        match parse_once(current, limits, first_only, dashes) {
+            Err(Failure::LoneDash(char_idx, _)) if !text.contains(DASH) => {
+                // go-yaml reads a lone `-` in a flow collection as the string
+                // "-"; saphyr refuses it. Stand a private-use character in for
+                // it and turn that scalar back into "-".
+                dashes = true;
+                let fixed: String = current
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| if i == char_idx { DASH } else { c })
+                    .collect();
+                owned = Some(fixed);
+            }
             Err(Failure::DropChar(char_idx)) => {
                 // go-yaml knows the `\'` escape, saphyr does not: drop the
                 // backslash (lines stay the same)
@@ -183,7 +196,7 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
                 }
                 owned = Some(fixed);
             }
-            Err(Failure::Error(e)) => return Err(e),
+            Err(Failure::Error(e) | Failure::LoneDash(_, e)) => return Err(e),
             Ok(docs) => return Ok(docs),
         }
     }
@@ -205,6 +218,9 @@ const REPAIR_BUDGET_BYTES: usize = 256 << 20;
 
 enum Failure {
     TabAfterColon(usize),
+    /// A lone `-` in a flow collection, at this char index (and the error
+    /// to report when it cannot be repaired).
+    LoneDash(usize, Error),
     /// A character to remove (the backslash of a `\'` escape).
     DropChar(usize),
     /// Lines (1-based, first..=last) of a quoted scalar's continuation or of
@@ -219,7 +235,15 @@ impl From<Error> for Failure {
     }
 }
 
-fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Document>, Failure> {
+/// What stands in for a lone `-` in flow collections while saphyr parses.
+const DASH: char = '\u{E000}';
+
+fn parse_once(
+    text: &str,
+    limits: &Limits,
+    first_only: bool,
+    dashes: bool,
+) -> Result<Vec<Document>, Failure> {
     let mut parser = Parser::new_from_str(text);
     let mut cursor = Cursor::new(text);
     let mut docs = Vec::new();
@@ -256,6 +280,13 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                         }
                         None => {}
                     }
+                }
+                if e.info() == "plain scalar cannot start with '-' followed by ,[]{}"
+                    && cursor.char_at(e.marker().index()) == Some('-')
+                {
+                    let context = None;
+                    let error = scan_error(&e, &mut cursor, context);
+                    return Err(Failure::LoneDash(e.marker().index(), error));
                 }
                 if e.info() == "invalid indentation in flow construct" {
                     // libyaml ignores indentation inside `[...]`/`{...}`
@@ -378,9 +409,14 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                     }
                     anchors.insert(anchor, idx);
                 }
+                let value = if dashes && style == ScalarStyle::Plain && value == "\u{E000}" {
+                    "-".to_string()
+                } else {
+                    value.into_owned()
+                };
                 Node {
                     kind: NodeKind::Scalar {
-                        value: value.into_owned(),
+                        value,
                         tag: tag.unwrap_or_default(),
                         implicit,
                     },
