@@ -633,3 +633,45 @@ pub(super) fn reindent_continuations(text: &str) -> String {
     }
     out
 }
+
+/// libyaml refuses a tab right after a block `-` or `?` indicator (only
+/// spaces may follow there); saphyr takes it. The 1-based line of the first
+/// such tab outside quoted scalars and block scalar bodies.
+pub(super) fn tab_after_indicator(text: &str) -> Option<usize> {
+    if !text.contains('\t') {
+        return None;
+    }
+    let mut scan = BracketScan::default();
+    let mut block: Option<usize> = None;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let free = scan.quote.is_none() && scan.open.is_empty();
+        if free {
+            if let Some(opener) = block {
+                if line.trim().is_empty() || indent > opener {
+                    continue;
+                }
+                block = None;
+            }
+            // `- - ? x`: indicators, each followed by blanks
+            let mut rest = line.trim_start_matches(' ');
+            while let Some(after) = rest.strip_prefix(['-', '?']) {
+                if !after.starts_with([' ', '\t']) {
+                    break;
+                }
+                let after = after.trim_start_matches(' ');
+                if after.starts_with('\t') {
+                    return Some(n + 1);
+                }
+                rest = after;
+            }
+        }
+        for c in line.chars() {
+            scan.feed(c);
+        }
+        if scan.quote.is_none() && scan.open.is_empty() && opens_block_scalar(line) {
+            block = Some(indent);
+        }
+    }
+    None
+}

@@ -124,6 +124,13 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
             "control characters are not allowed".into(),
         ));
     }
+    if let Some(line) = compat::tab_after_indicator(text) {
+        return Err(Error::yaml(
+            ErrorKind::Syntax,
+            scanner_line(line),
+            "found character that cannot start any token".into(),
+        ));
+    }
     let mut owned: Option<String> = yaml11_breaks(text);
     if let Some(fixed) = compat::tab_separators(owned.as_deref().unwrap_or(text)) {
         owned = Some(fixed);
