@@ -5,13 +5,13 @@
 //! [`serde_json::Value`]: a number that is a float there is a Go `float64`,
 //! an integer is a Go integer.
 //!
-//! - [`yaml`]: `from_str`/`read_values`/`from_str_into`/`parse_documents`
+//! - [`yaml`] — `from_str`/`read_values`/`from_str_into`/`parse_documents`
 //!   (sigs.k8s.io/yaml.Unmarshal), `to_string` (`toYaml`), `to_string_pretty`
 //!   (`toYamlPretty`), with [`yaml::Limits`] for hostile input.
-//! - [`json`]: encoding/json's Marshal, MarshalIndent, unescaped-HTML
+//! - [`json`] — encoding/json's Marshal, MarshalIndent, unescaped-HTML
 //!   encoder and Unmarshal, with Go's error texts.
-//! - [`toml`]: `toToml`'s encoder; `fromToml`'s reader.
-//! - [`gofloat`]: Go's float formatting.
+//! - [`toml`] — `toToml`'s encoder; `fromToml`'s reader.
+//! - [`gofloat`] — Go's float formatting.
 //!
 //! Known differences from Go are listed in `tests/data/read_known_differences.txt`
 //! (checked to still differ) and in the module docs where they live.
