@@ -96,13 +96,13 @@ fn str_arg(v: &Value) -> &str {
 /// The tree encoding/json marshals for `v`, or its error text
 /// (`json: unsupported value: NaN`, `... encountered a cycle via ...`).
 pub fn marshal_tree(v: &Value) -> Result<serde_json::Value, String> {
-    check_marshalable(v)?;
+    check_marshalable(v, true)?;
     Ok(v.to_json())
 }
 
 /// encoding/json's refusals, found before converting: non-finite floats
 /// (the first in its key-sorted walk) and maps that contain themselves.
-fn check_marshalable(v: &Value) -> Result<(), String> {
+fn check_marshalable(v: &Value, finite_only: bool) -> Result<(), String> {
     enum Step {
         Enter(Value),
         Leave(usize),
@@ -115,7 +115,7 @@ fn check_marshalable(v: &Value) -> Result<(), String> {
                 on_path.remove(&p);
             }
             Step::Enter(v) => match &v {
-                Value::Float64(f) if !f.is_finite() => {
+                Value::Float64(f) if finite_only && !f.is_finite() => {
                     return Err(format!(
                         "json: unsupported value: {}",
                         goenc::gofloat::format_g(*f, 64)
@@ -237,9 +237,12 @@ pub fn must_from_json(s: &str) -> Result<Value, FuncError> {
         .map_err(|e| FuncError::new(e.to_string()))
 }
 
-/// Helm's `toToml` / `mustToToml` (BurntSushi/toml's encoder).
+/// Helm's `toToml` / `mustToToml` (BurntSushi/toml's encoder). Go writes
+/// NaN and infinities as `nan`/`inf`; the JSON tree cannot hold them, so
+/// such keys are left out here (a known difference).
 pub fn to_toml(v: &Value) -> Result<String, String> {
-    let tree = marshal_tree(v)?;
+    check_marshalable(v, false)?;
+    let tree = v.to_json();
     goenc::toml::to_string(&tree).map_err(|e| e.to_string())
 }
 
