@@ -148,3 +148,26 @@ fn large_documents_read_in_linear_time() {
         "2,000 entries {small:?}, 8,000 entries {large:?}"
     );
 }
+
+#[test]
+fn many_repairs_stay_fast() {
+    // every line `key:<TAB>value` (go-yaml reads it, saphyr needs it repaired)
+    let doc: String = (0..5000).map(|i| format!("k{i}:\tv{i}\n")).collect();
+    let v = timed("5,000 tab separators", || yaml::from_str(&doc)).unwrap();
+    assert_eq!(v["k4999"], "v4999");
+    // a tab inside a block scalar stays text
+    let v = yaml::from_str("a: |\n  x:\ty\nb:\tz\n").unwrap();
+    assert_eq!(v["a"], "x:\ty\n");
+    assert_eq!(v["b"], "z");
+}
+
+#[test]
+fn many_unindented_continuations_stay_fast() {
+    // quoted scalars and flow lists continued at column 0, as go-yaml allows
+    let doc: String = (0..2000)
+        .map(|i| format!("k{i}:\n  q: \"line one\nline two {i}\"\n  f: [1,\n{i}]\n"))
+        .collect();
+    let v = timed("2,000 unindented continuations", || yaml::from_str(&doc)).unwrap();
+    assert_eq!(v["k1999"]["q"], "line one line two 1999");
+    assert_eq!(v["k1999"]["f"][1], 1999.0);
+}

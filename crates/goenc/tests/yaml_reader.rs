@@ -10,9 +10,19 @@ use helm_oracle::oracle;
 fn reader_matches_helm_values_from_yaml() {
     let cases = common::cases("read_cases.txt");
     assert!(cases.len() >= 200, "corpus shrank: {}", cases.len());
+    compare_with_helm(&cases);
+}
+
+/// The writer corpus (flow-style documents of every kind of value) read too.
+#[test]
+fn reader_matches_helm_on_the_writer_corpus() {
+    compare_with_helm(&common::cases("write_cases.txt"));
+}
+
+fn compare_with_helm(cases: &[(String, String)]) {
     let mut helm = oracle();
     let mut failures = Vec::new();
-    for (name, text) in &cases {
+    for (name, text) in cases {
         let want = helm.values_from_yaml(text);
         let got = goenc::yaml::read_values(text)
             .map(serde_json::Value::Object)

@@ -29,52 +29,64 @@ pub fn functions() -> FuncMap {
             m.insert(name.to_string(), Function::pure(params, None, f));
         };
     add("toYaml", any, |a| {
-        Ok(Value::from(to_yaml(&a[0]).unwrap_or_default()))
+        Ok(Value::from(to_yaml(first(&a)).unwrap_or_default()))
     });
     add("mustToYaml", any, |a| {
-        to_yaml(&a[0]).map(Value::from).map_err(FuncError::new)
+        to_yaml(first(&a)).map(Value::from).map_err(FuncError::new)
     });
     add("toYamlPretty", any, |a| {
-        Ok(Value::from(to_yaml_pretty(&a[0]).unwrap_or_default()))
+        Ok(Value::from(to_yaml_pretty(first(&a)).unwrap_or_default()))
     });
-    add("fromYaml", string, |a| Ok(from_yaml(str_arg(&a[0]))));
+    add("fromYaml", string, |a| Ok(from_yaml(str_arg(first(&a)))));
     add("fromYamlArray", string, |a| {
-        Ok(from_yaml_array(str_arg(&a[0])))
+        Ok(from_yaml_array(str_arg(first(&a))))
     });
     add("toJson", any, |a| {
-        Ok(Value::from(to_json(&a[0]).unwrap_or_default()))
+        Ok(Value::from(to_json(first(&a)).unwrap_or_default()))
     });
     add("mustToJson", any, |a| {
-        to_json(&a[0]).map(Value::from).map_err(FuncError::new)
+        to_json(first(&a)).map(Value::from).map_err(FuncError::new)
     });
-    add("fromJson", string, |a| Ok(from_json(str_arg(&a[0]))));
+    add("fromJson", string, |a| Ok(from_json(str_arg(first(&a)))));
     add("fromJsonArray", string, |a| {
-        Ok(from_json_array(str_arg(&a[0])))
+        Ok(from_json_array(str_arg(first(&a))))
     });
     add("toPrettyJson", any, |a| {
-        Ok(Value::from(to_pretty_json(&a[0]).unwrap_or_default()))
+        Ok(Value::from(to_pretty_json(first(&a)).unwrap_or_default()))
     });
     add("mustToPrettyJson", any, |a| {
-        to_pretty_json(&a[0])
+        to_pretty_json(first(&a))
             .map(Value::from)
             .map_err(FuncError::new)
     });
     // sprig's toRawJson panics on error: the template fails like the must form
     add("toRawJson", any, |a| {
-        to_raw_json(&a[0]).map(Value::from).map_err(FuncError::new)
+        to_raw_json(first(&a))
+            .map(Value::from)
+            .map_err(FuncError::new)
     });
     add("mustToRawJson", any, |a| {
-        to_raw_json(&a[0]).map(Value::from).map_err(FuncError::new)
+        to_raw_json(first(&a))
+            .map(Value::from)
+            .map_err(FuncError::new)
     });
-    add("mustFromJson", string, |a| must_from_json(str_arg(&a[0])));
+    add("mustFromJson", string, |a| {
+        must_from_json(str_arg(first(&a)))
+    });
     add("toToml", any, |a| {
-        Ok(Value::from(to_toml(&a[0]).unwrap_or_else(|e| e)))
+        Ok(Value::from(to_toml(first(&a)).unwrap_or_else(|e| e)))
     });
     add("mustToToml", any, |a| {
-        to_toml(&a[0]).map(Value::from).map_err(FuncError::new)
+        to_toml(first(&a)).map(Value::from).map_err(FuncError::new)
     });
-    add("fromToml", string, |a| Ok(from_toml(str_arg(&a[0]))));
+    add("fromToml", string, |a| Ok(from_toml(str_arg(first(&a)))));
     m
+}
+
+/// The single argument (the executor checked the arity; nil if not).
+fn first(args: &[Value]) -> &Value {
+    const NIL: &Value = &Value::Nil;
+    args.first().unwrap_or(NIL)
 }
 
 fn str_arg(v: &Value) -> &str {
@@ -84,13 +96,13 @@ fn str_arg(v: &Value) -> &str {
 /// The tree encoding/json marshals for `v`, or its error text
 /// (`json: unsupported value: NaN`, `... encountered a cycle via ...`).
 pub fn marshal_tree(v: &Value) -> Result<serde_json::Value, String> {
-    check_marshalable(v)?;
+    check_marshalable(v, true)?;
     Ok(v.to_json())
 }
 
 /// encoding/json's refusals, found before converting: non-finite floats
 /// (the first in its key-sorted walk) and maps that contain themselves.
-fn check_marshalable(v: &Value) -> Result<(), String> {
+fn check_marshalable(v: &Value, finite_only: bool) -> Result<(), String> {
     enum Step {
         Enter(Value),
         Leave(usize),
@@ -103,7 +115,7 @@ fn check_marshalable(v: &Value) -> Result<(), String> {
                 on_path.remove(&p);
             }
             Step::Enter(v) => match &v {
-                Value::Float64(f) if !f.is_finite() => {
+                Value::Float64(f) if finite_only && !f.is_finite() => {
                     return Err(format!(
                         "json: unsupported value: {}",
                         goenc::gofloat::format_g(*f, 64)
@@ -225,9 +237,12 @@ pub fn must_from_json(s: &str) -> Result<Value, FuncError> {
         .map_err(|e| FuncError::new(e.to_string()))
 }
 
-/// Helm's `toToml` / `mustToToml` (BurntSushi/toml's encoder).
+/// Helm's `toToml` / `mustToToml` (BurntSushi/toml's encoder). Go writes
+/// NaN and infinities as `nan`/`inf`; the JSON tree cannot hold them, so
+/// such keys are left out here (a known difference).
 pub fn to_toml(v: &Value) -> Result<String, String> {
-    let tree = marshal_tree(v)?;
+    check_marshalable(v, false)?;
+    let tree = v.to_json();
     goenc::toml::to_string(&tree).map_err(|e| e.to_string())
 }
 

@@ -59,7 +59,7 @@ fn check_reader_chars(value: &Value) -> Result<(), Error> {
     // encoding/json escapes controls below U+0020 and U+2028/U+2029 itself
     let bad = |s: &str| {
         s.chars().any(|c| {
-            c >= ' ' && !matches!(c, '\u{2028}' | '\u{2029}') && !super::tree::allowed_char(c)
+            c >= ' ' && !matches!(c, '\u{2028}' | '\u{2029}') && !super::compat::allowed_char(c)
         })
     };
     let mut stack = vec![value];

@@ -12,6 +12,7 @@
 //! Error messages are Go's; they never quote a scalar beyond what Helm's own
 //! message quotes.
 
+mod compat;
 mod decode;
 mod emit;
 mod encode;
@@ -217,4 +218,42 @@ pub fn to_string(value: &Value) -> Result<String, Error> {
 /// encoder with `SetIndent(2)` over the value itself (no JSON round trip).
 pub fn to_string_pretty(value: &Value) -> Result<String, Error> {
     encode::marshal_v3(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn documents_are_read_one_by_one() {
+        let docs = parse_documents("a: 1\n---\nb: [x]\n---\n", &Limits::default()).unwrap();
+        assert_eq!(
+            docs,
+            vec![json!({"a": 1.0}), json!({"b": ["x"]}), Value::Null]
+        );
+        // Helm reads only the first
+        assert_eq!(from_str("a: 1\n---\nb: 2\n").unwrap(), json!({"a": 1.0}));
+    }
+
+    #[test]
+    fn every_number_is_a_float64() {
+        let v = from_str("i: 1\nf: 1.5\nbig: 18446744073709551615\n").unwrap();
+        for (_, n) in v.as_object().unwrap() {
+            assert!(n.is_f64(), "{n}");
+        }
+    }
+
+    #[test]
+    fn errors_carry_kind_and_line() {
+        let e = from_str("a: 1\nb: c: d\n").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Syntax);
+        assert_eq!(e.line(), Some(2));
+        assert_eq!(
+            e.to_string(),
+            "error converting YAML to JSON: yaml: line 2: mapping values are not allowed in this context"
+        );
+        let e = read_values("- 1\n").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Type);
+    }
 }

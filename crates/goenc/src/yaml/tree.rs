@@ -5,10 +5,17 @@
 //! its error texts are translated to libyaml's where they correspond.
 //!
 //! Enforces the nesting limit while reading events (so a deeply nested file
-//! fails after reading only as far as the limit) and nothing else; typing
-//! scalars and expanding aliases is [`super::decode`]'s job.
+//! fails after reading only as far as the limit) and repairs, by re-parsing,
+//! the few inputs libyaml reads and saphyr refuses ([`super::compat`] has the
+//! checks); typing scalars and expanding aliases is [`super::decode`]'s job.
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+use super::compat::allowed_char;
+use super::compat::{
+    self, anchor_in, bad_directive, check_anchor_name, closing_quote_line, flow_end_line,
+    parser_line, scan_error, scanner_line, slash_escape_line, yaml11_breaks,
+};
 
 use super::{Error, ErrorKind, Limits};
 
@@ -46,8 +53,8 @@ pub struct Document {
 }
 
 /// Char index → byte offset for a text walked mostly forward.
-struct Cursor<'a> {
-    text: &'a str,
+pub(super) struct Cursor<'a> {
+    pub(super) text: &'a str,
     chars: usize,
     bytes: usize,
 }
@@ -61,7 +68,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn byte_of(&mut self, char_idx: usize) -> usize {
+    pub(super) fn byte_of(&mut self, char_idx: usize) -> usize {
         // walk back from where we are (events rarely go backwards)
         while char_idx < self.chars {
             match self.text[..self.bytes].chars().next_back() {
@@ -85,12 +92,12 @@ impl<'a> Cursor<'a> {
         self.bytes
     }
 
-    fn char_at(&mut self, char_idx: usize) -> Option<char> {
+    pub(super) fn char_at(&mut self, char_idx: usize) -> Option<char> {
         let b = self.byte_of(char_idx);
         self.text[b..].chars().next()
     }
 
-    fn slice(&mut self, span: Span) -> &'a str {
+    pub(super) fn slice(&mut self, span: Span) -> &'a str {
         let start = self.byte_of(span.start.index());
         let end = self.byte_of(span.end.index()).max(start);
         &self.text[start..end]
@@ -100,17 +107,15 @@ impl<'a> Cursor<'a> {
 struct Open {
     node: usize,
     flow: bool,
+    /// A `key: value` pair inside `[...]` (a mapping without braces).
+    pair: bool,
 }
 
 /// Parse every document of `text` (or only the first when `first_only`,
 /// as go-yaml's `Unmarshal` does: later documents are never read).
 pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Document>, Error> {
-    if let Some(line) = unknown_directive(text) {
-        return Err(Error::yaml(
-            ErrorKind::Syntax,
-            scanner_line(line),
-            "found unknown directive name".into(),
-        ));
+    if let Some((line, problem)) = bad_directive(text) {
+        return Err(Error::yaml(ErrorKind::Syntax, line, problem.into()));
     }
     if text.chars().any(|c| !allowed_char(c)) {
         return Err(Error::yaml(
@@ -119,10 +124,47 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
             "control characters are not allowed".into(),
         ));
     }
-    let mut owned: Option<String> = None;
-    for _ in 0..MAX_TAB_RETRIES {
+    if let Some(line) = compat::tab_after_indicator(text) {
+        return Err(Error::yaml(
+            ErrorKind::Syntax,
+            scanner_line(line),
+            "found character that cannot start any token".into(),
+        ));
+    }
+    let mut owned: Option<String> = yaml11_breaks(text);
+    if let Some(fixed) = compat::tab_separators(owned.as_deref().unwrap_or(text)) {
+        owned = Some(fixed);
+    }
+    // each repair re-parses the whole text: bound the total work
+    let retries = (REPAIR_BUDGET_BYTES / text.len().max(1)).clamp(1, MAX_REPAIRS);
+    let mut batch_reindented = false;
+    let mut dashes = false;
+    for _ in 0..retries {
         let current = owned.as_deref().unwrap_or(text);
-        match parse_once(current, limits, first_only) {
+        match parse_once(current, limits, first_only, dashes) {
+            Err(Failure::LoneDash(char_idx, _)) if !text.contains(DASH) => {
+                // go-yaml reads a lone `-` in a flow collection as the string
+                // "-"; saphyr refuses it. Stand a private-use character in for
+                // it and turn that scalar back into "-".
+                dashes = true;
+                let fixed: String = current
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| if i == char_idx { DASH } else { c })
+                    .collect();
+                owned = Some(fixed);
+            }
+            Err(Failure::DropChar(char_idx)) => {
+                // go-yaml knows the `\'` escape, saphyr does not: drop the
+                // backslash (lines stay the same)
+                let fixed: String = current
+                    .chars()
+                    .enumerate()
+                    .filter(|&(i, _)| i != char_idx)
+                    .map(|(_, c)| c)
+                    .collect();
+                owned = Some(fixed);
+            }
             Err(Failure::TabAfterColon(char_idx)) => {
                 // libyaml takes a tab after `:` as the separating blank,
                 // saphyr does not: turn that one tab into a space and retry
@@ -133,66 +175,64 @@ pub fn parse(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docume
                 }
                 owned = Some(fixed);
             }
-            Err(Failure::UnindentedQuoted(first, last)) => {
+            Err(Failure::Reindent(..)) if !batch_reindented => {
+                // first time: repair every such place at once
+                batch_reindented = true;
+                owned = Some(compat::reindent_continuations(current));
+            }
+            Err(Failure::Reindent(first, last)) => {
                 // libyaml does not check the indentation of a quoted
-                // scalar's continuation lines; saphyr does. Leading blanks
-                // of a continuation line are folded away, so indenting the
-                // line changes nothing but positions after it.
-                let mut fixed = String::with_capacity(current.len() + REINDENT.len());
+                // scalar's continuation lines or of flow collections; saphyr
+                // does. Leading blanks there are folded away or insignificant,
+                // so indenting the lines changes nothing but positions after.
+                // deeper than any line before: deeper than the enclosing block
+                let depth = 1 + current
+                    .split('\n')
+                    .take(first.saturating_sub(1))
+                    .map(|l| l.len() - l.trim_start_matches(' ').len())
+                    .max()
+                    .unwrap_or(0);
+                let pad = " ".repeat(depth);
+                let mut fixed =
+                    String::with_capacity(current.len() + pad.len() * (last + 1 - first));
                 for (i, l) in current.split_inclusive('\n').enumerate() {
                     if (first..=last).contains(&(i + 1)) {
-                        fixed.push_str(REINDENT);
+                        fixed.push_str(&pad);
                     }
                     fixed.push_str(l);
                 }
                 owned = Some(fixed);
             }
-            Err(Failure::Error(e)) => return Err(e),
+            Err(Failure::Error(e) | Failure::LoneDash(_, e)) => return Err(e),
             Ok(docs) => return Ok(docs),
         }
     }
     Err(Error::yaml(
         ErrorKind::Limit,
         None,
-        format!("more than {MAX_TAB_RETRIES} separators to repair (tabs after ':', unindented quoted lines)"),
+        format!(
+            "more than {retries} places to repair (tabs after ':', unindented quoted or flow lines, \\' escapes)"
+        ),
     ))
 }
 
-/// libyaml knows only `%YAML` and `%TAG` (saphyr skips other directives):
-/// the 1-based line of an unknown one before the first document.
-fn unknown_directive(text: &str) -> Option<usize> {
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim_start_matches('\u{feff}');
-        if let Some(rest) = t.strip_prefix('%') {
-            let name: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
-            if name != "YAML" && name != "TAG" {
-                return Some(i + 1);
-            }
-        } else if !(t.trim().is_empty() || t.starts_with('#')) {
-            return None;
-        }
-    }
-    None
-}
+/// How many places [`parse`] repairs (re-parsing each time) at most.
+const MAX_REPAIRS: usize = 1024;
 
-/// The characters libyaml's reader accepts (a raw DEL, C1 control or
-/// U+FFFE/U+FFFF anywhere fails the whole document).
-pub fn allowed_char(c: char) -> bool {
-    matches!(c as u32,
-        0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
-}
-
-/// What [`parse`] puts before a quoted scalar's unindented continuation line.
-const REINDENT: &str = "                                                                ";
-
-/// How many `key:<TAB>value` separators [`parse`] repairs before giving up.
-const MAX_TAB_RETRIES: usize = 64;
+/// Bytes [`parse`] may re-parse in all while repairing: a 64 MiB document
+/// gets four repairs, a 256 KiB one [`MAX_REPAIRS`].
+const REPAIR_BUDGET_BYTES: usize = 256 << 20;
 
 enum Failure {
     TabAfterColon(usize),
-    /// A quoted scalar whose continuation lines (1-based, first..=last)
-    /// are at too small an indent.
-    UnindentedQuoted(usize, usize),
+    /// A lone `-` in a flow collection, at this char index (and the error
+    /// to report when it cannot be repaired).
+    LoneDash(usize, Error),
+    /// A character to remove (the backslash of a `\'` escape).
+    DropChar(usize),
+    /// Lines (1-based, first..=last) of a quoted scalar's continuation or of
+    /// a flow collection at too small an indent for saphyr.
+    Reindent(usize, usize),
     Error(Error),
 }
 
@@ -202,7 +242,15 @@ impl From<Error> for Failure {
     }
 }
 
-fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Document>, Failure> {
+/// What stands in for a lone `-` in flow collections while saphyr parses.
+const DASH: char = '\u{E000}';
+
+fn parse_once(
+    text: &str,
+    limits: &Limits,
+    first_only: bool,
+    dashes: bool,
+) -> Result<Vec<Document>, Failure> {
     let mut parser = Parser::new_from_str(text);
     let mut cursor = Cursor::new(text);
     let mut docs = Vec::new();
@@ -226,10 +274,36 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                     docs.push(std::mem::take(&mut doc));
                     return Ok(docs);
                 }
+                if e.info() == "while parsing a quoted scalar, found unknown escape character" {
+                    match compat::first_odd_escape(&mut cursor, e.marker().index()) {
+                        Some(compat::Escape::SingleQuote(at)) => return Err(Failure::DropChar(at)),
+                        Some(compat::Escape::Unknown(escape_line)) => {
+                            return Err(Error::yaml(
+                                ErrorKind::Syntax,
+                                scanner_line(escape_line),
+                                "found unknown escape character".into(),
+                            )
+                            .into())
+                        }
+                        None => {}
+                    }
+                }
+                if e.info() == "plain scalar cannot start with '-' followed by ,[]{}"
+                    && cursor.char_at(e.marker().index()) == Some('-')
+                {
+                    let context = None;
+                    let error = scan_error(&e, &mut cursor, context);
+                    return Err(Failure::LoneDash(e.marker().index(), error));
+                }
+                if e.info() == "invalid indentation in flow construct" {
+                    // libyaml ignores indentation inside `[...]`/`{...}`
+                    let l = e.marker().line();
+                    return Err(Failure::Reindent(l, flow_end_line(cursor.text, l)));
+                }
                 if e.info() == "invalid indentation in quoted scalar" {
                     if let Some(close_line) = closing_quote_line(&mut cursor, e.marker().index()) {
                         let start = e.marker().line();
-                        return Err(Failure::UnindentedQuoted(start + 1, close_line));
+                        return Err(Failure::Reindent(start + 1, close_line));
                     }
                 }
                 if e.info() == "':' must be followed by a valid YAML whitespace" {
@@ -242,7 +316,8 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                         }
                     }
                 }
-                let context = stack.last().map(|open| {
+                // libyaml reports a flow pair's errors as the sequence's
+                let context = stack.iter().rev().find(|open| !open.pair).map(|open| {
                     let seq = matches!(doc.nodes[open.node].kind, NodeKind::Sequence(_));
                     (open.flow, seq)
                 });
@@ -281,6 +356,7 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                     .trim_start_matches('*')
                     .trim()
                     .to_string();
+                check_anchor_name(&name, line)?;
                 Node {
                     kind: NodeKind::Alias {
                         name,
@@ -333,11 +409,21 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                 };
                 let idx = doc.nodes.len();
                 if anchor > 0 {
+                    let start = cursor.byte_of(span.start.index());
+                    let props = &cursor.text[start..cursor.text.len().min(start + 1024)];
+                    if let Some(name) = anchor_in(props) {
+                        check_anchor_name(name, line)?;
+                    }
                     anchors.insert(anchor, idx);
                 }
+                let value = if dashes && style == ScalarStyle::Plain && value == "\u{E000}" {
+                    "-".to_string()
+                } else {
+                    value.into_owned()
+                };
                 Node {
                     kind: NodeKind::Scalar {
-                        value: value.into_owned(),
+                        value,
                         tag: tag.unwrap_or_default(),
                         implicit,
                     },
@@ -345,8 +431,9 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 let is_seq = matches!(event, Event::SequenceStart(..));
-                let flow =
-                    flow_level > 0 || matches!(cursor.char_at(span.start.index()), Some('[' | '{'));
+                let opener = cursor.char_at(span.start.index());
+                let flow = flow_level > 0 || matches!(opener, Some('[' | '{'));
+                let pair = flow && !is_seq && opener != Some('{');
                 if flow {
                     flow_level += 1;
                 } else {
@@ -362,6 +449,11 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                 }
                 let idx = doc.nodes.len();
                 if anchor > 0 {
+                    let start = cursor.byte_of(span.start.index());
+                    let props = &cursor.text[start..cursor.text.len().min(start + 1024)];
+                    if let Some(name) = anchor_in(props) {
+                        check_anchor_name(name, line)?;
+                    }
                     anchors.insert(anchor, idx);
                 }
                 let node = Node {
@@ -373,7 +465,11 @@ fn parse_once(text: &str, limits: &Limits, first_only: bool) -> Result<Vec<Docum
                 };
                 attach(&mut doc, &stack, idx);
                 doc.nodes.push(node);
-                stack.push(Open { node: idx, flow });
+                stack.push(Open {
+                    node: idx,
+                    flow,
+                    pair,
+                });
                 continue;
             }
         };
@@ -392,25 +488,6 @@ fn at_mapping_key(doc: &Document, stack: &[Open]) -> Option<bool> {
         .then_some(open.flow)
 }
 
-/// go-yaml knows no `\/` escape: the line of the first one in a
-/// double-quoted scalar's source, if any.
-fn slash_escape_line(source: &str, start_line: usize) -> Option<usize> {
-    let mut line = start_line;
-    let mut chars = source.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' => line += 1,
-            '\\' => match chars.next() {
-                Some('/') => return Some(line),
-                Some('\n') => line += 1,
-                _ => {}
-            },
-            _ => {}
-        }
-    }
-    None
-}
-
 fn attach(doc: &mut Document, stack: &[Open], idx: usize) {
     match stack.last() {
         Some(open) => match &mut doc.nodes[open.node].kind {
@@ -419,239 +496,4 @@ fn attach(doc: &mut Document, stack: &[Open], idx: usize) {
         },
         None => doc.root = Some(idx),
     }
-}
-
-/// go-yaml prints `line N: ` for scanner errors at the problem's 1-based
-/// line, except on the first line (its 0-based line is 0 there).
-fn scanner_line(line: usize) -> Option<usize> {
-    (line > 1).then_some(line)
-}
-
-/// The deepest `[`/`{` nesting saphyr-parser can read.
-pub const MAX_FLOW_LEVELS: usize = 255;
-
-/// The line libyaml reports for a problem found at the end of the input.
-fn eof_line(text: &str) -> Option<usize> {
-    let zero_based = text.matches('\n').count();
-    (zero_based > 0).then_some(zero_based + 1)
-}
-
-/// Parser (not scanner) errors: go-yaml prints the 0-based line.
-fn parser_line(line: usize) -> Option<usize> {
-    (line > 1).then(|| line - 1)
-}
-
-/// Translate saphyr's error into the message and line go-yaml v2 shows.
-/// The 1-based line of the quote closing the scalar that opens at char
-/// `from`, if it closes at all.
-fn closing_quote_line(cursor: &mut Cursor<'_>, from: usize) -> Option<usize> {
-    let quote = cursor.char_at(from).filter(|c| matches!(c, '"' | '\''))?;
-    let start = cursor.byte_of(from + 1);
-    let before = &cursor.text[..start];
-    let mut line = before.matches('\n').count() + 1;
-    let mut chars = cursor.text[start..].chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' => line += 1,
-            '\\' if quote == '"' && chars.next() == Some('\n') => line += 1,
-            '\'' if quote == '\'' => {
-                if chars.peek() == Some(&'\'') {
-                    chars.next();
-                } else {
-                    return Some(line);
-                }
-            }
-            '"' if quote == '"' => return Some(line),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The innermost `[` or `{` still open before char `upto` (quoted text
-/// skipped), for errors raised before the parser reported the collection.
-fn innermost_flow(cursor: &mut Cursor<'_>, upto: usize) -> Option<(bool, bool)> {
-    let end = cursor.byte_of(upto);
-    let text = &cursor.text[..end];
-    let mut open: Vec<char> = Vec::new();
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in text.chars() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' && q == '"' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None => match c {
-                '"' | '\'' => quote = Some(c),
-                '[' | '{' => open.push(c),
-                ']' | '}' => {
-                    open.pop();
-                }
-                _ => {}
-            },
-        }
-    }
-    open.last().map(|&c| (true, c == '['))
-}
-
-/// `context` is the innermost open collection: (flow?, sequence?).
-fn scan_error(e: &ScanError, cursor: &mut Cursor<'_>, context: Option<(bool, bool)>) -> Error {
-    let info = e.info();
-    let line = e.marker().line();
-    let (msg, shown) = match info {
-        // libyaml's parser sees a second scalar where it wanted a separator
-        "invalid trailing content after double-quoted scalar" => {
-            match context.or_else(|| innermost_flow(cursor, e.marker().index())) {
-                Some((true, true)) => (
-                    "did not find expected ',' or ']'".to_string(),
-                    parser_line(line),
-                ),
-                Some((true, false)) => (
-                    "did not find expected ',' or '}'".to_string(),
-                    parser_line(line),
-                ),
-                Some((false, _)) => ("did not find expected key".to_string(), parser_line(line)),
-                None => (info.to_string(), scanner_line(line)),
-            }
-        }
-        "illegal placement of ':' indicator" => {
-            match context.or_else(|| innermost_flow(cursor, e.marker().index())) {
-                Some((true, true)) => (
-                    "did not find expected ',' or ']'".to_string(),
-                    parser_line(line),
-                ),
-                Some((true, false)) => (
-                    "did not find expected ',' or '}'".to_string(),
-                    parser_line(line),
-                ),
-                _ => (info.to_string(), scanner_line(line)),
-            }
-        }
-        "invalid indentation" if context.is_some_and(|(flow, _)| flow) => {
-            // libyaml ignores indentation inside `[...]`/`{...}` and reads on
-            // to the end of the stream
-            let zero_based = cursor.text.matches('\n').count();
-            let msg = if context == Some((true, true)) {
-                "did not find expected ',' or ']'"
-            } else {
-                "did not find expected ',' or '}'"
-            };
-            (msg.to_string(), (zero_based > 0).then_some(zero_based))
-        }
-        "invalid indentation in quoted scalar"
-            if closing_quote_line(cursor, e.marker().index()).is_none() =>
-        {
-            (
-                "found unexpected end of stream".to_string(),
-                eof_line(cursor.text),
-            )
-        }
-        r#""-" is only valid inside a block"# => (
-            "did not find expected node content".to_string(),
-            parser_line(line),
-        ),
-        "duplicate version directive" => (
-            "found duplicate %YAML directive".to_string(),
-            parser_line(line),
-        ),
-        "while scanning a plain scalar, found a tab" => (
-            "found a tab character that violates indentation".to_string(),
-            scanner_line(line + 1),
-        ),
-        "while parsing a quoted scalar, did not find expected hexadecimal number" => (
-            // libyaml's spelling
-            "did not find expected hexdecimal number".to_string(),
-            scanner_line(line),
-        ),
-        "mapping values are not allowed in this context" => (info.to_string(), scanner_line(line)),
-        "while parsing a block mapping, did not find expected key" => {
-            ("did not find expected key".to_string(), parser_line(line))
-        }
-        "simple key expect ':'" => (
-            "could not find expected ':'".to_string(),
-            scanner_line(line),
-        ),
-        "while parsing a flow sequence, expected ',' or ']'" => (
-            "did not find expected ',' or ']'".to_string(),
-            parser_line(line),
-        ),
-        "while parsing a flow mapping, did not find expected ',' or '}'" => (
-            "did not find expected ',' or '}'".to_string(),
-            parser_line(line),
-        ),
-        "while parsing a block collection, did not find expected '-' indicator" => (
-            "did not find expected '-' indicator".to_string(),
-            parser_line(line),
-        ),
-        "while parsing a node, did not find expected node content" => (
-            "did not find expected node content".to_string(),
-            parser_line(line),
-        ),
-        "while parsing a quoted scalar, found unknown escape character" => (
-            "found unknown escape character".to_string(),
-            scanner_line(line),
-        ),
-        "while scanning a quoted scalar, found unexpected end of stream" => (
-            "found unexpected end of stream".to_string(),
-            eof_line(cursor.text),
-        ),
-        "tabs disallowed within this context (block indentation)" => (
-            "found character that cannot start any token".to_string(),
-            scanner_line(line),
-        ),
-        "recursion limit exceeded" => {
-            // saphyr-parser counts flow levels in a u8; go-yaml allows 10,000
-            return Error::yaml(
-                ErrorKind::Limit,
-                scanner_line(line),
-                format!("exceeded max depth of {MAX_FLOW_LEVELS} nested flow collections"),
-            );
-        }
-        "misplaced bracket" => (
-            "did not find expected node content".to_string(),
-            parser_line(line),
-        ),
-        "block sequence entries are not allowed in this context" => {
-            (info.to_string(), scanner_line(line))
-        }
-        "mapping keys are not allowed in this context" => (info.to_string(), scanner_line(line)),
-        "while parsing node, found unknown anchor" => {
-            // go-yaml reports this while decoding, without a line.
-            let start = e.marker().index();
-            let mut name = String::new();
-            let mut i = start + 1;
-            while let Some(c) = cursor.char_at(i) {
-                if c.is_whitespace() || ",[]{}".contains(c) {
-                    break;
-                }
-                name.push(c);
-                i += 1;
-            }
-            return Error::yaml(
-                ErrorKind::Decode,
-                None,
-                format!("unknown anchor '{name}' referenced"),
-            );
-        }
-        _ if info.starts_with("unexpected character")
-            || info == "did not find expected next token" =>
-        {
-            (
-                "found character that cannot start any token".to_string(),
-                scanner_line(line),
-            )
-        }
-        // libyaml shows the problem without its "while scanning ..." context
-        _ => match info.strip_prefix("while ").and_then(|r| r.split_once(", ")) {
-            Some((_, problem)) => (problem.to_string(), scanner_line(line)),
-            None => (info.to_string(), scanner_line(line)),
-        },
-    };
-    Error::yaml(ErrorKind::Syntax, shown, msg)
 }
