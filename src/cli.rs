@@ -193,6 +193,12 @@ pub struct TemplateArgs {
     /// Do not validate values against `values.schema.json`.
     #[arg(long)]
     pub skip_schema_validation: bool,
+    /// Write each template's documents to DIR/CHART/templates/FILE instead of stdout.
+    #[arg(long = "output-dir", value_name = "DIR")]
+    pub output_dir: Option<std::path::PathBuf>,
+    /// With --output-dir: write under DIR/NAME/ (the release name).
+    #[arg(long, requires = "output_dir")]
+    pub release_name: bool,
     /// Print Secret `data`/`stringData` values (masked by default).
     #[arg(long)]
     pub show_secrets: bool,

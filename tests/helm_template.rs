@@ -254,3 +254,58 @@ fn helm_chart_manifests_read_as_kubernetes_clients_read_them() {
     );
     assert!(text.contains("\"containerPort\":8080"), "{text}");
 }
+
+#[test]
+fn output_dir_writes_each_templates_documents_to_its_own_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = charts_dir().join("hooks-and-tests");
+    let stdout = berth(tmp.path())
+        .args(["template", "rel", chart.to_str().unwrap(), "-n", "ns"])
+        .success()
+        .stdout();
+    let out = berth(tmp.path())
+        .args([
+            "template",
+            "rel",
+            chart.to_str().unwrap(),
+            "-n",
+            "ns",
+            "--output-dir",
+            "out",
+            "--release-name",
+        ])
+        .success();
+    // Documents without the trailing blank lines a file's last one keeps.
+    let docs = |text: &str| -> Vec<String> {
+        berth::manifest::helm::split_manifests(text)
+            .into_iter()
+            .map(|d| d.trim_end().to_string())
+            .collect()
+    };
+    let printed = docs(&stdout);
+    let mut from_files = Vec::new();
+    let mut seen = Vec::new();
+    for line in out.stdout().lines() {
+        let path = line.strip_prefix("wrote ").expect("`wrote PATH` lines");
+        assert!(
+            path.starts_with("out/rel/hooks-and-tests/templates/"),
+            "{path}"
+        );
+        if !seen.contains(&path.to_string()) {
+            seen.push(path.to_string());
+            from_files.extend(docs(
+                &std::fs::read_to_string(tmp.path().join(path)).unwrap(),
+            ));
+        }
+    }
+    let mut a = printed.clone();
+    let mut b = from_files.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "the files hold exactly the printed documents");
+    assert_eq!(
+        out.stdout().lines().count(),
+        printed.len(),
+        "one `wrote` line per document"
+    );
+}

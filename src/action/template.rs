@@ -73,15 +73,23 @@ pub fn run(ui: &Ui, _global: &GlobalArgs, args: &TemplateArgs) -> anyhow::Result
     } else {
         Vec::new()
     };
-    let text = sorter::template_text(
-        &hooks,
-        &manifests,
-        &TemplateOutput {
-            crds,
-            no_hooks: args.no_hooks,
-            skip_tests: args.skip_tests,
-        },
-    );
+    let opts = TemplateOutput {
+        crds,
+        no_hooks: args.no_hooks,
+        skip_tests: args.skip_tests,
+    };
+    if let Some(dir) = &args.output_dir {
+        let dir = if args.release_name {
+            dir.join(name)
+        } else {
+            dir.clone()
+        };
+        for path in write_output_dir(&dir, &hooks, &manifests, &opts)? {
+            println!("wrote {}", path.display());
+        }
+        return Ok(Exit::Ok);
+    }
+    let text = sorter::template_text(&hooks, &manifests, &opts);
     let text = if args.show_only.is_empty() {
         text
     } else {
@@ -92,6 +100,63 @@ pub fn run(ui: &Ui, _global: &GlobalArgs, args: &TemplateArgs) -> anyhow::Result
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(Exit::Ok)
+}
+
+/// `helm template --output-dir`: every document appended to
+/// `DIR/<its source path>` as `---\n# Source: PATH\n...` (CRDs first, then
+/// resources, then hooks), files 0600 and written whole before renaming into
+/// place. Returns one path per document written, in Helm's order (Helm
+/// prints `wrote PATH` for each).
+fn write_output_dir(
+    dir: &Path,
+    hooks: &[Hook],
+    manifests: &[Manifest],
+    opts: &TemplateOutput,
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut push = |source: &str, text: String| {
+        order.push(source.to_string());
+        let doc = format!("---\n# Source: {source}\n{text}\n");
+        match files.iter_mut().find(|(s, _)| s == source) {
+            Some((_, body)) => body.push_str(&doc),
+            None => files.push((source.to_string(), doc)),
+        }
+    };
+    for (source, data) in &opts.crds {
+        push(source, String::from_utf8_lossy(data).into_owned());
+    }
+    for m in manifests {
+        push(&m.source, m.content.clone());
+    }
+    if !opts.no_hooks {
+        for h in hooks {
+            if opts.skip_tests && h.events.contains(&crate::manifest::helm::HookEvent::Test) {
+                continue;
+            }
+            push(&h.source, h.content.clone());
+        }
+    }
+    for (source, body) in files {
+        // Sources are chart-relative paths the loader built; never leave DIR.
+        if source
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+        {
+            bail!("refusing to write {source:?} outside the output directory");
+        }
+        let path = dir.join(&source);
+        let parent = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(parent)
+            .with_context(|| format!("cannot write in {}", parent.display()))?;
+        use std::io::Write as _;
+        tmp.write_all(body.as_bytes())?;
+        tmp.persist(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(order.iter().map(|source| dir.join(source)).collect())
 }
 
 /// Helm's release name rule: a DNS-1123 subdomain of at most 53 characters.
