@@ -130,19 +130,31 @@ impl Templates {
     /// it and its `define`s to the set. A later definition replaces an
     /// earlier one, except that an empty (blank) body never replaces one.
     pub fn parse(&mut self, name: &str, text: &str) -> Result<(), Error> {
+        self.parse_new(name, text).map(|_| ())
+    }
+
+    /// [`Templates::parse`], returning the tree `text` itself parsed to:
+    /// what the template `t.New(name)` returns holds and executes, even when
+    /// the set keeps an earlier, non-empty definition of `name`.
+    fn parse_new(&mut self, name: &str, text: &str) -> Result<Rc<Tree>, Error> {
         let funcs = self.funcs.clone();
         let has = move |n: &str| funcs.contains_key(n) || builtins::is_builtin(n);
         let trees =
             parse::parse(name, text, &has).map_err(|e| Error::new(ErrorKind::Parse, e.0))?;
+        let mut main = None;
         // Go adds the trees in map order; the only observable rule is the
         // empty-tree one, which does not depend on the order.
         for (tname, tree) in trees {
+            let tree = Rc::new(tree);
+            if tname == name {
+                main = Some(tree.clone());
+            }
             if self.trees.contains_key(&tname) && parse::is_empty_list(&tree.root) {
                 continue;
             }
-            self.trees.insert(tname, Rc::new(tree));
+            self.trees.insert(tname, tree);
         }
-        Ok(())
+        main.ok_or_else(|| Error::new(ErrorKind::Parse, format!("template: {name}: no tree")))
     }
 
     /// Whether a template named `name` exists.
@@ -170,6 +182,17 @@ impl Templates {
                 ),
             ));
         };
+        self.execute_tree(tree, name, data, out)
+    }
+
+    /// Run `tree` as template `name` of this set.
+    fn execute_tree(
+        &self,
+        tree: &Tree,
+        name: &str,
+        data: Value,
+        out: &mut String,
+    ) -> Result<(), Error> {
         let dot = RV::typed(data);
         let mut state = State {
             set: self,
@@ -1156,12 +1179,19 @@ impl Env for State<'_, '_> {
     fn execute_text_checked(&mut self, text: &str, data: Value) -> Result<String, TextError> {
         let mut set = self.set.clone();
         let root = set.root_name.clone();
-        if let Err(e) = set.parse(&root, text) {
-            let msg = e.to_string();
-            self.pending = Some(e);
-            return Err(TextError::Parse(FuncError(msg)));
-        }
-        match set.execute(&root, data) {
+        // Helm's tpl runs `t.New(name).Parse(text)`'s own tree: a blank text
+        // runs as blank even though the set keeps the outer (non-empty)
+        // definition of that name (else nested tpl would recurse forever).
+        let tree = match set.parse_new(&root, text) {
+            Ok(tree) => tree,
+            Err(e) => {
+                let msg = e.to_string();
+                self.pending = Some(e);
+                return Err(TextError::Parse(FuncError(msg)));
+            }
+        };
+        let mut out = String::new();
+        match set.execute_tree(&tree, &root, data, &mut out).map(|()| out) {
             Ok(s) => Ok(s),
             Err(e) => {
                 let msg = e.to_string();
