@@ -309,3 +309,29 @@ fn output_dir_writes_each_templates_documents_to_its_own_file() {
         "one `wrote` line per document"
     );
 }
+
+#[test]
+fn a_dependency_missing_from_charts_is_refused_as_helm_refuses_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("umb");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: umb\nversion: 0.1.0\ndependencies:\n  - name: redis\n    version: 1.x\n    repository: https://charts.example.com\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    )
+    .unwrap();
+    let helm = helm_oracle::oracle()
+        .template(&chart, json!({"name": "rel", "namespace": "ns"}))
+        .unwrap_err();
+    let common = "found in Chart.yaml, but missing in charts/ directory: redis";
+    assert!(helm.contains(common), "{helm}");
+    let out = berth(tmp.path())
+        .args(["template", "rel", chart.to_str().unwrap()])
+        .code(1);
+    out.assert_stderr_contains(&["You may need to run 'helm dependency build'", common]);
+}

@@ -280,6 +280,7 @@ fn render_helm_release(
     strict: bool,
 ) -> Result<RenderedRelease, Vec<String>> {
     use crate::template::go::render::{ClusterInfo, Render};
+    chart.check_dependencies().map_err(|e| vec![e])?;
     let render = Render {
         chart,
         values,

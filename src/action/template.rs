@@ -28,6 +28,7 @@ pub fn run(ui: &Ui, _global: &GlobalArgs, args: &TemplateArgs) -> anyhow::Result
         None => KubeVersion::helm_default(),
     };
     let chart = HelmChart::load(Path::new(chart_arg), chart_arg.trim_end_matches('/'))?;
+    chart.check_dependencies().map_err(|e| anyhow!(e))?;
     check_kube_version(&chart, &kube_version)?;
 
     let cli_values = CommandLineValues::from_args(&args.values)?;

@@ -127,6 +127,26 @@ impl HelmChart {
         from_files(files, shown)
     }
 
+    /// Helm's `CheckDependencies`: every `dependencies` entry of `Chart.yaml`
+    /// must be a loaded subchart (by name; conditions and tags are not
+    /// considered yet). The error is the text `helm template` prints.
+    pub fn check_dependencies(&self) -> Result<(), String> {
+        let missing: Vec<&str> = self
+            .metadata
+            .dependencies
+            .iter()
+            .filter(|d| !self.dependencies.iter().any(|c| c.metadata.name == d.name))
+            .map(|d| d.name.as_str())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "an error occurred while checking for chart dependencies. You may need to run 'helm dependency build' to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {}",
+            missing.join(", ")
+        ))
+    }
+
     /// The chart's defaults and its subcharts', for Helm's coalescing.
     pub fn defaults(&self) -> crate::values::ChartDefaults<'_> {
         static EMPTY: std::sync::OnceLock<serde_json::Map<String, Json>> =
