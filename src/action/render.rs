@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::action::Exit;
-use crate::chart::any::AnyChart;
+use crate::chart::any::{AnyChart, AnyChartError};
 use crate::chart::helm::HelmChart;
 use crate::chart::{Chart, ProfileInfo, ReleaseInfo, TemplateContext};
 use crate::cli::{GlobalArgs, RenderArgs, ValueArgs};
@@ -179,7 +179,12 @@ impl<'a> Session<'a> {
                 missing.push(plan.chart.clone());
             }
         }
-        let loaded = par_map(&missing, |path| AnyChart::load(path, &root));
+        let loaded = par_map(&missing, |path| {
+            AnyChart::load(path, &root).map_err(|e| match e {
+                AnyChartError::Berth(errs) => errs.iter().map(|e| describe(e)).collect(),
+                AnyChartError::Helm(e) => vec![describe(&*e)],
+            })
+        });
         self.charts.extend(missing.into_iter().zip(loaded));
 
         let mut jobs = Vec::with_capacity(plans.len());

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use super::helm::HelmChart;
-use super::Chart;
+use super::helm::{HelmChart, LoadError};
+use super::{Chart, ChartError};
 
 /// The `Chart.yaml` annotation that marks a berth (handlebars) chart.
 pub const ENGINE_ANNOTATION: &str = "berth.deploy/engine";
@@ -20,6 +20,14 @@ pub enum AnyChart {
     Berth(Box<Chart>),
     /// A Helm chart, rendered by the Go template engine.
     Helm(Box<HelmChart>),
+}
+
+/// Why a chart did not load: every problem of a berth chart, or a Helm
+/// chart's first (Helm's loader stops at the first).
+#[derive(Debug)]
+pub enum AnyChartError {
+    Berth(Vec<ChartError>),
+    Helm(Box<LoadError>),
 }
 
 /// Whether `Chart.yaml` in `dir` names the handlebars engine. An unreadable
@@ -41,12 +49,12 @@ pub fn is_handlebars(dir: &Path) -> bool {
 
 impl AnyChart {
     /// Load the chart in `dir` with the engine its `Chart.yaml` names; `root`
-    /// shortens paths in messages. Problems are returned as one line each.
-    pub fn load(dir: &Path, root: &Path) -> Result<AnyChart, Vec<String>> {
+    /// shortens paths in messages.
+    pub fn load(dir: &Path, root: &Path) -> Result<AnyChart, AnyChartError> {
         if is_handlebars(dir) {
             return Chart::load(dir, root)
                 .map(|c| AnyChart::Berth(Box::new(c)))
-                .map_err(|errs| errs.iter().map(describe).collect());
+                .map_err(AnyChartError::Berth);
         }
         let shown = dir
             .strip_prefix(root)
@@ -55,7 +63,7 @@ impl AnyChart {
             .into_owned();
         HelmChart::load(dir, &shown)
             .map(|c| AnyChart::Helm(Box::new(c)))
-            .map_err(|e| vec![describe(&e)])
+            .map_err(|e| AnyChartError::Helm(Box::new(e)))
     }
 
     /// The chart's own `values.yaml`.
@@ -94,20 +102,6 @@ impl AnyChart {
             AnyChart::Helm(c) => &c.metadata.version,
         }
     }
-}
-
-fn describe(e: &(impl std::error::Error + ?Sized)) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cause = c.source();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -10,48 +10,6 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value as Json;
 
-/// Helm's install order of kinds; unknown kinds go last, by kind name.
-pub const INSTALL_ORDER: &[&str] = &[
-    "PriorityClass",
-    "Namespace",
-    "NetworkPolicy",
-    "ResourceQuota",
-    "LimitRange",
-    "PodSecurityPolicy",
-    "PodDisruptionBudget",
-    "ServiceAccount",
-    "Secret",
-    "SecretList",
-    "ConfigMap",
-    "StorageClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleList",
-    "ClusterRoleBinding",
-    "ClusterRoleBindingList",
-    "Role",
-    "RoleList",
-    "RoleBinding",
-    "RoleBindingList",
-    "Service",
-    "DaemonSet",
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "HorizontalPodAutoscaler",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-    "IngressClass",
-    "Ingress",
-    "APIService",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-];
-
 /// A rendered document that Helm cannot read the head of.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("YAML parse error on {source_path}: {message}")]
@@ -235,7 +193,9 @@ fn kind_word(v: &Json) -> &'static str {
 }
 
 fn kind_rank(kind: &str) -> Option<usize> {
-    INSTALL_ORDER.iter().position(|k| *k == kind)
+    super::order::HELM_INSTALL_ORDER
+        .iter()
+        .position(|k| *k == kind)
 }
 
 /// Helm's `lessByKind` (used with a stable sort).
