@@ -193,27 +193,26 @@ impl<'a> Session<'a> {
                 Err(problems) => Err(problems.clone()),
                 Ok(chart) => {
                     let values = match chart {
-                        AnyChart::Berth(c) => self.loader.release_values(
-                            &c.meta.name,
-                            &c.values,
-                            &plan.sources,
-                            &self.cli,
-                        ),
+                        AnyChart::Berth(c) => self
+                            .loader
+                            .release_values(&c.meta.name, &c.values, &plan.sources, &self.cli)
+                            .map(|v| (v, None))
+                            .map_err(|e| vec![describe(&e)]),
                         AnyChart::Helm(c) => {
-                            self.loader
-                                .chart_values(&c.defaults(), &plan.sources, &self.cli)
+                            helm_release_values(&mut self.loader, c, plan, &self.cli)
                         }
                     };
-                    values
-                        .map_err(|e| vec![describe(&e)])
-                        .and_then(|values| match chart.schema() {
-                            Some((path, schema)) => {
-                                crate::values::validate_schema(&path, schema, &values)
-                                    .map(|()| values)
-                                    .map_err(|e| vec![describe(&e)])
-                            }
-                            None => Ok(values),
-                        })
+                    values.and_then(|(values, processed)| match (&processed, chart.schema()) {
+                        (Some(helm), _) => crate::chart::helm::schema::validate(helm, &values)
+                            .map(|()| (values, processed))
+                            .map_err(|e| vec![describe(&e)]),
+                        (None, Some((path, schema))) => {
+                            crate::values::validate_schema(&path, schema, &values)
+                                .map(|()| (values, processed))
+                                .map_err(|e| vec![describe(&e)])
+                        }
+                        (None, None) => Ok((values, processed)),
+                    })
                 }
             };
             jobs.push((plan, job));
@@ -224,13 +223,21 @@ impl<'a> Session<'a> {
         let revisions = self.revisions;
         let strict = self.strict;
         par_map(&jobs, |(plan, job)| {
-            let values = job.as_ref().map_err(Clone::clone)?;
+            let (values, processed) = job.as_ref().map_err(Clone::clone)?;
             let revision = revisions.get(&plan.name).copied();
-            match charts[&plan.chart].as_ref().map_err(Clone::clone)? {
-                AnyChart::Berth(chart) => {
+            match (
+                charts[&plan.chart].as_ref().map_err(Clone::clone)?,
+                processed,
+            ) {
+                (AnyChart::Berth(chart), _) => {
                     render_release(chart, plan, values.clone(), git, revision)
                 }
-                AnyChart::Helm(chart) => render_helm_release(chart, plan, values, revision, strict),
+                (AnyChart::Helm(_), Some(chart)) => {
+                    render_helm_release(chart, plan, values, revision, strict)
+                }
+                (AnyChart::Helm(chart), None) => {
+                    render_helm_release(chart, plan, values, revision, strict)
+                }
             }
         })
     }
@@ -274,6 +281,32 @@ fn render_release(
     })
 }
 
+/// The values of a release of a Helm chart, as `helm template` computes
+/// them: Chart.yaml's dependencies checked, Helm's `ProcessDependencies`
+/// run with the user's values (the processed chart is returned: enabled,
+/// aliased subcharts and imported values), then the user's values coalesced
+/// onto it.
+fn helm_release_values(
+    loader: &mut Loader,
+    chart: &HelmChart,
+    plan: &ReleasePlan,
+    cli: &CommandLineValues,
+) -> Result<(serde_json::Value, Option<Box<HelmChart>>), Vec<String>> {
+    chart.check_dependencies().map_err(|e| vec![e])?;
+    let user = loader
+        .user_values(&plan.sources, cli)
+        .map_err(|e| vec![describe(&e)])?;
+    let processed =
+        crate::chart::helm::dependencies::process(chart, &user).map_err(|e| vec![describe(&e)])?;
+    for warning in processed.warnings {
+        loader.warn_once(warning);
+    }
+    let values = loader
+        .coalesce_user(&processed.chart.defaults(), user)
+        .map_err(|e| vec![describe(&e)])?;
+    Ok((values, Some(Box::new(processed.chart))))
+}
+
 /// Render one release of a Helm chart whose values are ready: Helm's engine,
 /// then Helm's manifest sorting; the resources become the release's objects.
 /// (Hooks are not deployed yet: a chart's hooks are left out of the objects.)
@@ -285,7 +318,6 @@ fn render_helm_release(
     strict: bool,
 ) -> Result<RenderedRelease, Vec<String>> {
     use crate::template::go::render::{ClusterInfo, Render};
-    chart.check_dependencies().map_err(|e| vec![e])?;
     let render = Render {
         chart,
         values,

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context as _};
 
 use crate::action::Exit;
-use crate::chart::helm::HelmChart;
+use crate::chart::helm::{dependencies, HelmChart};
 use crate::cli::{GlobalArgs, TemplateArgs};
 use crate::manifest::helm::{self as sorter, Hook, Manifest, TemplateOutput};
 use crate::template::go::objects::KubeVersion;
@@ -27,18 +27,25 @@ pub fn run(ui: &Ui, _global: &GlobalArgs, args: &TemplateArgs) -> anyhow::Result
         Some(v) => KubeVersion::parse(v).ok_or_else(|| anyhow!("invalid kube version '{v}'"))?,
         None => KubeVersion::helm_default(),
     };
-    let chart = HelmChart::load(Path::new(chart_arg), chart_arg.trim_end_matches('/'))?;
-    chart.check_dependencies().map_err(|e| anyhow!(e))?;
-    check_kube_version(&chart, &kube_version)?;
+    let loaded = HelmChart::load_path(Path::new(chart_arg), chart_arg.trim_end_matches('/'))?;
+    if loaded.metadata.is_library() {
+        bail!("library charts are not installable");
+    }
+    loaded.check_dependencies().map_err(|e| anyhow!(e))?;
+    check_kube_version(&loaded, &kube_version)?;
 
     let cli_values = CommandLineValues::from_args(&args.values)?;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let values = Loader::new(&cwd).chart_values(&chart.defaults(), &[], &cli_values)?;
+    let mut loader = Loader::new(&cwd);
+    let user = loader.user_values(&[], &cli_values)?;
+    let processed = dependencies::process(&loaded, &user)?;
+    for warning in processed.warnings {
+        loader.warn_once(warning);
+    }
+    let chart = processed.chart;
+    let values = loader.coalesce_user(&chart.defaults(), user)?;
     if !args.skip_schema_validation {
-        if let Some(schema) = &chart.schema {
-            let shown = format!("{}/values.schema.json", chart.display);
-            crate::values::validate_schema(Path::new(&shown), schema, &values)?;
-        }
+        crate::chart::helm::schema::validate(&chart, &values)?;
     }
 
     let render = Render {

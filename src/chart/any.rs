@@ -48,8 +48,9 @@ pub fn is_handlebars(dir: &Path) -> bool {
 }
 
 impl AnyChart {
-    /// Load the chart in `dir` with the engine its `Chart.yaml` names; `root`
-    /// shortens paths in messages.
+    /// Load the chart in `dir` (a Helm chart may also be a packaged `.tgz`
+    /// file) with the engine its `Chart.yaml` names; `root` shortens paths in
+    /// messages.
     pub fn load(dir: &Path, root: &Path) -> Result<AnyChart, AnyChartError> {
         if is_handlebars(dir) {
             return Chart::load(dir, root)
@@ -61,7 +62,7 @@ impl AnyChart {
             .unwrap_or(dir)
             .to_string_lossy()
             .into_owned();
-        HelmChart::load(dir, &shown)
+        HelmChart::load_path(dir, &shown)
             .map(|c| AnyChart::Helm(Box::new(c)))
             .map_err(|e| AnyChartError::Helm(Box::new(e)))
     }

@@ -180,32 +180,157 @@ pub struct SubchartValuesError {
     pub name: String,
 }
 
-/// Helm v4's `CoalesceValues` for a chart with subcharts: [`coalesce`] for
-/// the chart, then for each subchart (in order) the parent's `global` copied
-/// into the subchart's values (parent keys win, the subchart's own fill the
-/// rest) and the subchart's defaults coalesced under its name.
+/// Helm v4's `CoalesceValues` for a chart with subcharts: [`coalesce_mode`]
+/// with merging off.
 pub fn coalesce_chart(
     chart: &ChartDefaults,
     user: Map<String, Value>,
 ) -> Result<(Map<String, Value>, Vec<CoalesceWarning>), SubchartValuesError> {
-    let (mut dest, mut warnings) = coalesce(chart.name, chart.values, user);
+    let mut warnings = Vec::new();
+    let out = coalesce_mode(chart, user, "", false, &mut warnings)?;
+    Ok((out, warnings))
+}
+
+/// Helm v4's `coalesce` over a chart tree: `CoalesceValues` when `merge` is
+/// false (user nulls delete chart defaults, nulls of defaults are dropped),
+/// `MergeValues` when true (nulls kept). The chart's own defaults are laid
+/// under `dest` (a map for a key that names a subchart always merges, as
+/// Helm's `childChartMergeTrue`), then for each subchart in order the
+/// parent's `global` is copied into the subchart's values and the subchart
+/// is coalesced under its name. `prefix` starts the key paths of warnings.
+pub fn coalesce_mode(
+    chart: &ChartDefaults,
+    mut dest: Map<String, Value>,
+    prefix: &str,
+    merge: bool,
+    warnings: &mut Vec<CoalesceWarning>,
+) -> Result<Map<String, Value>, SubchartValuesError> {
+    coalesce_own(chart, &mut dest, prefix, merge, warnings);
+    let sub_prefix = concat_prefix(prefix, chart.name);
     for dep in &chart.dependencies {
-        let sub = match dest.get(dep.name) {
-            None => Map::new(),
-            Some(Value::Object(m)) => m.clone(),
+        match dest.get(dep.name) {
+            None => {
+                dest.insert(dep.name.to_string(), Value::Object(Map::new()));
+            }
+            Some(Value::Object(_)) => {}
             Some(_) => {
                 return Err(SubchartValuesError {
                     name: dep.name.to_string(),
                 })
             }
+        }
+        let parent_global = Map::from_iter(
+            dest.get("global")
+                .map(|g| ("global".to_string(), g.clone())),
+        );
+        let Some(Value::Object(slot)) = dest.get_mut(dep.name) else {
+            continue;
         };
-        let mut sub = sub;
-        coalesce_globals(&mut sub, &dest);
-        let (sub, more) = coalesce_chart(dep, sub)?;
-        warnings.extend(more);
-        dest.insert(dep.name.to_string(), Value::Object(sub));
+        let mut sub = std::mem::take(slot);
+        coalesce_globals(&mut sub, &parent_global);
+        *slot = coalesce_mode(dep, sub, &sub_prefix, merge, warnings)?;
     }
-    Ok((dest, warnings))
+    Ok(dest)
+}
+
+fn concat_prefix(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}.{b}")
+    }
+}
+
+/// Helm's `coalesceValues`: the chart's own defaults laid under `v`.
+fn coalesce_own(
+    chart: &ChartDefaults,
+    v: &mut Map<String, Value>,
+    prefix: &str,
+    merge: bool,
+    warnings: &mut Vec<CoalesceWarning>,
+) {
+    let sub_prefix = concat_prefix(prefix, chart.name);
+    for (key, val) in chart.values {
+        match v.get_mut(key) {
+            Some(Value::Null) if !merge => {
+                v.shift_remove(key);
+            }
+            Some(Value::Object(dest)) => match val {
+                Value::Object(src) => {
+                    let merge = merge || chart.dependencies.iter().any(|d| d.name == key);
+                    let src = if merge {
+                        src.clone()
+                    } else {
+                        without_nulls(src)
+                    };
+                    coalesce_tables_mode(
+                        dest,
+                        src,
+                        &concat_prefix(&sub_prefix, key),
+                        merge,
+                        warnings,
+                    );
+                }
+                Value::Null => {}
+                _ => warnings.push(CoalesceWarning::NotATable {
+                    key: format!("{sub_prefix}.{key}"),
+                }),
+            },
+            Some(_) => {}
+            None => {
+                let val = match val {
+                    Value::Null if !merge => continue,
+                    Value::Object(m) if !merge => Value::Object(without_nulls(m)),
+                    other => other.clone(),
+                };
+                v.insert(key.clone(), val);
+            }
+        }
+    }
+}
+
+/// Helm's `coalesceTablesFullKey`: `src` laid under `dst` (`dst` wins). With
+/// merging off, a null in `dst` deletes the key where `src` had a value.
+pub fn coalesce_tables_mode(
+    dst: &mut Map<String, Value>,
+    mut src: Map<String, Value>,
+    prefix: &str,
+    merge: bool,
+    warnings: &mut Vec<CoalesceWarning>,
+) {
+    let src_non_null: std::collections::HashSet<String> = src
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, _)| k.clone())
+        .collect();
+    for (key, val) in dst.iter() {
+        if val.is_null() {
+            src.insert(key.clone(), Value::Null);
+        }
+    }
+    for (key, val) in src {
+        let full = concat_prefix(prefix, &key);
+        match dst.get_mut(&key) {
+            Some(Value::Null) if !merge && src_non_null.contains(&key) => {
+                dst.shift_remove(&key);
+            }
+            None => {
+                dst.insert(key, val);
+            }
+            Some(dv) => match val {
+                Value::Object(vm) => match dv {
+                    Value::Object(dm) => coalesce_tables_mode(dm, vm, &full, merge, warnings),
+                    _ => warnings.push(CoalesceWarning::TableOverwritten { key: full }),
+                },
+                Value::Null => {}
+                _ => {
+                    if dv.is_object() {
+                        warnings.push(CoalesceWarning::DestinationIsTable { key: full });
+                    }
+                }
+            },
+        }
+    }
 }
 
 /// Helm's `coalesceGlobals`: the parent's `global` table laid into the

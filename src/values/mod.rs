@@ -25,7 +25,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 pub use merge::{
-    coalesce, coalesce_chart, merge_maps, ChartDefaults, CoalesceWarning, SubchartValuesError,
+    coalesce, coalesce_chart, coalesce_mode, coalesce_tables_mode, merge_maps, ChartDefaults,
+    CoalesceWarning, SubchartValuesError,
 };
 pub use schema::{validate_schema, SchemaProblem};
 pub use set::{
@@ -430,6 +431,29 @@ impl Loader {
         let (values, warnings) = coalesce_chart(chart, user)?;
         self.warn(warnings);
         Ok(Value::Object(values))
+    }
+
+    /// `user` (from [`Loader::user_values`]) coalesced onto `chart` and its
+    /// subcharts as Helm's `CoalesceValues` does, for a chart whose
+    /// dependencies were processed with those same user values first.
+    /// Warnings print to stderr once per loader.
+    pub fn coalesce_user(
+        &mut self,
+        chart: &ChartDefaults,
+        user: Map<String, Value>,
+    ) -> Result<Value, ValuesError> {
+        let (values, warnings) = coalesce_chart(chart, user)?;
+        self.warn(warnings);
+        Ok(Value::Object(values))
+    }
+
+    /// Print `text` to stderr once per loader (a warning of a step that runs
+    /// for each release).
+    pub fn warn_once(&mut self, text: String) {
+        let text = format!("warning: {text}");
+        if self.warned.insert(text.clone()) {
+            eprintln!("{text}");
+        }
     }
 
     fn warn(&mut self, warnings: Vec<CoalesceWarning>) {

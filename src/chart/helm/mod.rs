@@ -5,8 +5,11 @@
 //! (`crds/` among them), and subcharts from `charts/`. Reading files only:
 //! no values are merged and nothing is rendered here.
 
+pub mod archive;
+pub mod dependencies;
 pub mod ignore;
 pub mod metadata;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 
@@ -67,10 +70,29 @@ pub enum LoadError {
         #[source]
         source: Box<LoadError>,
     },
-    #[error(
-        "{path}: subchart archives (.tgz) are not supported yet; unpack it into charts/{name}/"
-    )]
-    Archive { path: String, name: String },
+    /// A subchart archive in `charts/` that does not unpack (Helm's text).
+    #[error("{0}")]
+    Unpack(archive::ArchiveError),
+    /// `charts/NAME.tgz` is not a file.
+    #[error("error unpacking subchart tar in {parent}: expected {expected}, got {got}")]
+    SubchartTar {
+        parent: String,
+        expected: String,
+        got: String,
+    },
+    /// A chart archive given as the chart that does not unpack.
+    #[error("{path}: unable to load chart archive: {source}")]
+    Archive {
+        path: String,
+        #[source]
+        source: archive::ArchiveError,
+    },
+    /// A chart file given as the chart that is not a gzip stream.
+    #[error("file '{path}' does not appear to be a gzipped archive; got '{content_type}'")]
+    NotArchive { path: String, content_type: String },
+    /// A YAML file given where the chart goes (`helm template values.yaml chart`).
+    #[error("file '{path}' seems to be a YAML file, but expected a gzipped archive")]
+    YamlNotArchive { path: String },
 }
 
 /// One file of a chart: its chart-relative, `/`-separated name and bytes.
@@ -127,9 +149,44 @@ impl HelmChart {
         from_files(files, shown)
     }
 
+    /// Load a chart directory or a packaged chart (`.tgz`) file, as Helm's
+    /// `loader.Load` decides by what the path is; `shown` names it in messages.
+    pub fn load_path(path: &Path, shown: &str) -> Result<HelmChart, LoadError> {
+        if path.is_dir() || !path.exists() {
+            return HelmChart::load(path, shown);
+        }
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: shown.into(),
+            source,
+        })?;
+        if !bytes.starts_with(&[0x1f, 0x8b, 0x08]) {
+            if shown.ends_with(".yml") || shown.ends_with(".yaml") {
+                return Err(LoadError::YamlNotArchive { path: shown.into() });
+            }
+            return Err(LoadError::NotArchive {
+                path: shown.into(),
+                content_type: archive::content_type(&bytes).into(),
+            });
+        }
+        let files = archive::load_archive_files(&bytes).map_err(|source| LoadError::Archive {
+            path: shown.into(),
+            source,
+        })?;
+        from_files(files, shown)
+    }
+
+    /// Load a chart from the bytes of a packaged chart (`.tgz`), as Helm's
+    /// `LoadArchive` does (no `.helmignore`: archives are read whole);
+    /// `shown` names it in messages.
+    pub fn from_archive(bytes: &[u8], shown: &str) -> Result<HelmChart, LoadError> {
+        let files = archive::load_archive_files(bytes).map_err(LoadError::Unpack)?;
+        from_files(files, shown)
+    }
+
     /// Helm's `CheckDependencies`: every `dependencies` entry of `Chart.yaml`
-    /// must be a loaded subchart (by name; conditions and tags are not
-    /// considered yet). The error is the text `helm template` prints.
+    /// must be a loaded subchart, matched by chart name (an alias does not
+    /// count; conditions and versions are not considered). The error is the
+    /// text `helm template` prints.
     pub fn check_dependencies(&self) -> Result<(), String> {
         let missing: Vec<&str> = self
             .metadata
@@ -307,10 +364,25 @@ fn from_files(files: Vec<ChartFile>, shown: &str) -> Result<HelmChart, LoadError
             continue;
         }
         if name.ends_with(".tgz") {
-            return Err(LoadError::Archive {
-                path: format!("{shown}/charts/{name}"),
-                name: name.trim_end_matches(".tgz").to_string(),
-            });
+            let sub_err = |source| LoadError::Subchart {
+                name: name.clone(),
+                parent: chart.metadata.name.clone(),
+                source: Box::new(source),
+            };
+            let Some(first) = files.first() else {
+                continue;
+            };
+            if !first.name.is_empty() {
+                return Err(LoadError::SubchartTar {
+                    parent: chart.metadata.name.clone(),
+                    expected: name.clone(),
+                    got: format!("{name}/{}", first.name),
+                });
+            }
+            let sub = HelmChart::from_archive(&first.data, &format!("{shown}/charts/{name}"))
+                .map_err(sub_err)?;
+            chart.dependencies.push(sub);
+            continue;
         }
         // Files directly in charts/ that are not charts are skipped, as Helm does.
         let files: Vec<ChartFile> = files.into_iter().filter(|f| !f.name.is_empty()).collect();
