@@ -42,11 +42,23 @@ fn cases() -> Vec<(PathBuf, Option<PathBuf>)> {
 
 /// What `helm template rel CHART -n ns [-f FILE]` prints, from Helm's SDK.
 fn helm_template(chart: &Path, values: Option<&Path>) -> Result<String, String> {
-    let mut helm = helm_oracle::oracle();
     let user_values = match values {
-        Some(file) => helm.values_from_yaml(&std::fs::read_to_string(file).unwrap())?,
+        Some(file) => {
+            helm_oracle::oracle().values_from_yaml(&std::fs::read_to_string(file).unwrap())?
+        }
         None => json!(null),
     };
+    helm_template_with(chart, user_values)
+}
+
+/// What `helm template rel CHART -n ns` prints with `user_values` (the
+/// user-supplied values, `null` for none), from Helm's SDK: its release
+/// manifest plus its hooks, as `helm template` prints them.
+pub(crate) fn helm_template_with(
+    chart: &Path,
+    user_values: serde_json::Value,
+) -> Result<String, String> {
+    let mut helm = helm_oracle::oracle();
     let answer = helm.template(
         chart,
         json!({"name": "rel", "namespace": "ns", "values": user_values}),
@@ -67,7 +79,7 @@ fn helm_template(chart: &Path, values: Option<&Path>) -> Result<String, String> 
     Ok(text)
 }
 
-fn first_difference(a: &str, b: &str) -> String {
+pub(crate) fn first_difference(a: &str, b: &str) -> String {
     let (al, bl): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
     for i in 0..al.len().max(bl.len()) {
         let (x, y) = (al.get(i), bl.get(i));

@@ -9,6 +9,7 @@ mod apiserver;
 mod ci;
 mod deploy;
 mod hardening;
+mod helm_dependencies;
 mod helm_errors;
 mod helm_manifests;
 mod helm_template;

@@ -45,8 +45,12 @@ def answer(req):
         with helm.Chart.load(req["chart"]) as chart:
             return {"files": chart.render(req.get("values"), **render_opts(req))}
     if op == "template":
+        # Helm's ProcessDependencies changes the loaded chart (aliases
+        # renamed, import-values rewritten): one load per call, as one
+        # `helm template` process loads the chart once.
         with helm.Chart.load(req["chart"]) as chart:
             files = chart.render(req.get("values"), **render_opts(req))
+        with helm.Chart.load(req["chart"]) as chart:
             config = helm.Config(namespace=req.get("namespace", "default"))
             release = config.install(
                 chart, req.get("name", "release-name"), req.get("values"),

@@ -183,7 +183,12 @@ fn clean_path(p: &str) -> String {
 /// Go's `http.DetectContentType` for the cases a chart argument meets:
 /// what `helm template` names when the file is not a gzip stream.
 pub fn content_type(head: &[u8]) -> &'static str {
-    let head = &head[..head.len().min(512)];
+    // Helm sniffs a 512-byte buffer whatever the file's length: a shorter
+    // file leaves zero bytes in it, which read as binary.
+    let mut buffer = [0u8; 512];
+    let n = head.len().min(512);
+    buffer[..n].copy_from_slice(&head[..n]);
+    let head = &buffer[..];
     if head.starts_with(b"PK\x03\x04") {
         return "application/zip";
     }
@@ -256,7 +261,8 @@ mod tests {
 
     #[test]
     fn content_types() {
-        assert_eq!(content_type(b"a: 1\n"), "text/plain; charset=utf-8");
+        assert_eq!(content_type(b"a: 1\n"), "application/octet-stream");
+        assert_eq!(content_type(&[b'a'; 600]), "text/plain; charset=utf-8");
         assert_eq!(content_type(b"\x00\x01"), "application/octet-stream");
     }
 }

@@ -70,8 +70,9 @@ fn go_string(v: &Json, field: &str) -> Result<String, MetadataError> {
         Json::Bool(b) => Ok(b.to_string()),
         Json::Number(_) => Ok(scalar_text(v).unwrap_or_default()),
         _ => Err(MetadataError::Load(format!(
-            "error unmarshaling JSON: json: cannot unmarshal {} into Go struct field Metadata.{field} of type string",
-            json_kind(v)
+            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field {}.{field} of type string",
+            json_kind(v),
+            go_struct(field)
         ))),
     }
 }
@@ -116,13 +117,37 @@ fn json_kind(v: &Json) -> &'static str {
     }
 }
 
+/// The Go struct a `Chart.yaml` field belongs to, as Go's JSON errors name it.
+fn go_struct(field: &str) -> &'static str {
+    if field.starts_with("dependencies.") {
+        "Dependency"
+    } else if field.starts_with("maintainers.") {
+        "Maintainer"
+    } else {
+        "Metadata"
+    }
+}
+
+/// `import-values`: a list (Go's `[]interface{}`) or nothing.
+fn import_values(v: &Json) -> Result<Vec<Json>, MetadataError> {
+    match v {
+        Json::Null => Ok(Vec::new()),
+        Json::Array(items) => Ok(items.clone()),
+        other => Err(MetadataError::Load(format!(
+            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field Dependency.dependencies.import-values of type []interface {{}}",
+            json_kind(other)
+        ))),
+    }
+}
+
 fn go_strings(v: &Json, field: &str) -> Result<Vec<String>, MetadataError> {
     match v {
         Json::Null => Ok(Vec::new()),
         Json::Array(items) => items.iter().map(|i| go_string(i, field)).collect(),
         other => Err(MetadataError::Load(format!(
-            "error unmarshaling JSON: json: cannot unmarshal {} into Go struct field Metadata.{field} of type []string",
-            json_kind(other)
+            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field {}.{field} of type []string",
+            json_kind(other),
+            go_struct(field)
         ))),
     }
 }
@@ -140,7 +165,7 @@ impl Metadata {
             Json::Null => &empty,
             other => {
                 return Err(MetadataError::Load(format!(
-                    "error unmarshaling JSON: json: cannot unmarshal {} into Go value of type chart.Metadata",
+                    "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type chart.Metadata",
                     json_kind(other)
                 )))
             }
@@ -161,11 +186,13 @@ impl Metadata {
                 .collect::<Result<Vec<_>, MetadataError>>()?,
             _ => Vec::new(),
         };
+        let mut null_dependency = false;
         let dependencies = match field(map, "dependencies") {
             Json::Array(items) => items
                 .iter()
                 .map(|d| {
                     let empty = serde_json::Map::new();
+                    null_dependency |= d.is_null();
                     let d = d.as_object().unwrap_or(&empty);
                     Ok(Dependency {
                         name: go_string(field(d, "name"), "dependencies.name")?,
@@ -174,10 +201,7 @@ impl Metadata {
                         condition: go_string(field(d, "condition"), "dependencies.condition")?,
                         tags: go_strings(field(d, "tags"), "dependencies.tags")?,
                         enabled: field(d, "enabled").as_bool().unwrap_or(false),
-                        import_values: field(d, "import-values")
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default(),
+                        import_values: import_values(field(d, "import-values"))?,
                         alias: go_string(field(d, "alias"), "dependencies.alias")?,
                     })
                 })
@@ -214,12 +238,12 @@ impl Metadata {
             // Helm 2 charts without apiVersion load as v1.
             md.api_version = "v1".into();
         }
-        md.validate()?;
+        md.validate(null_dependency)?;
         Ok(md)
     }
 
     /// Helm's `Metadata.Validate`, with its messages.
-    fn validate(&mut self) -> Result<(), MetadataError> {
+    fn validate(&mut self, null_dependency: bool) -> Result<(), MetadataError> {
         for s in [
             &mut self.name,
             &mut self.description,
@@ -257,8 +281,32 @@ impl Metadata {
         if !matches!(self.kind.as_str(), "" | "application" | "library") {
             return v("chart.metadata.type must be application or library".into());
         }
+        if null_dependency {
+            return v("dependencies must not contain empty or null nodes".into());
+        }
         let mut seen = std::collections::HashSet::new();
-        for d in &self.dependencies {
+        for d in &mut self.dependencies {
+            for s in [
+                &mut d.name,
+                &mut d.version,
+                &mut d.repository,
+                &mut d.condition,
+            ] {
+                *s = sanitize(s);
+            }
+            for t in &mut d.tags {
+                *t = sanitize(t);
+            }
+            let alias_ok = d
+                .alias
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !alias_ok {
+                return v(format!(
+                    "dependency {:?} has disallowed characters in the alias",
+                    d.name
+                ));
+            }
             let key = if d.alias.is_empty() {
                 &d.name
             } else {

@@ -27,6 +27,10 @@ pub enum LoadError {
     Missing { path: String },
     #[error("{path}: Chart.yaml file is missing")]
     NoChartYaml { path: String },
+    /// A subchart (the error around it names it and its parent) without
+    /// `Chart.yaml`, in Helm's words.
+    #[error("Chart.yaml file is missing")]
+    SubchartWithoutChartYaml,
     #[error("cannot read {path}")]
     Read {
         path: String,
@@ -380,25 +384,31 @@ fn from_files(files: Vec<ChartFile>, shown: &str) -> Result<HelmChart, LoadError
                 });
             }
             let sub = HelmChart::from_archive(&first.data, &format!("{shown}/charts/{name}"))
-                .map_err(sub_err)?;
+                .map_err(|e| sub_err(subchart_error(e)))?;
             chart.dependencies.push(sub);
             continue;
         }
-        // Files directly in charts/ that are not charts are skipped, as Helm does.
+        // A file directly in charts/ is a subchart without Chart.yaml to
+        // Helm (it refuses it), unless its name starts with `_` or `.`.
         let files: Vec<ChartFile> = files.into_iter().filter(|f| !f.name.is_empty()).collect();
-        if files.is_empty() {
-            continue;
-        }
         let sub = from_files(files, &format!("{shown}/charts/{name}")).map_err(|source| {
             LoadError::Subchart {
                 name: name.clone(),
                 parent: chart.metadata.name.clone(),
-                source: Box::new(source),
+                source: Box::new(subchart_error(source)),
             }
         })?;
         chart.dependencies.push(sub);
     }
     Ok(chart)
+}
+
+/// A subchart's load error as Helm words it inside `error unpacking subchart`.
+fn subchart_error(e: LoadError) -> LoadError {
+    match e {
+        LoadError::NoChartYaml { .. } => LoadError::SubchartWithoutChartYaml,
+        other => other,
+    }
 }
 
 /// Parse a YAML document into a JSON tree (Helm reads through sigs.k8s.io/yaml).

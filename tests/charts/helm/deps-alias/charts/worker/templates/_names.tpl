@@ -1,0 +1,1 @@
+{{- define "worker.fullname" -}}{{ .Release.Name }}-{{ .Chart.Name }}{{- end -}}

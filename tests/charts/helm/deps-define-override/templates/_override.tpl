@@ -1,0 +1,1 @@
+{{- define "child.greeting" -}}hello from the parent to {{ .Chart.Name }}{{- end -}}
