@@ -5,9 +5,11 @@
 //! `null` deletes the chart default's key, a `null` with no default stays,
 //! nulls of the chart's own defaults are dropped, a type mismatch keeps the
 //! user's value with a warning). Keys keep the chart's order, then the user's.
-//! For charts with subcharts, `coalesce_chart` adds Helm's `coalesceDeps`
-//! and `coalesceGlobals`: each subchart's values coalesced under its name,
-//! with the parent's `global` copied down first.
+//! For charts with subcharts, `coalesce_chart` is Helm's full `coalesce`
+//! (`coalesce_mode`, whose merge flag also gives Helm's `MergeValues` that
+//! import-values uses): `coalesceDeps` and `coalesceGlobals`, each
+//! subchart's values coalesced under its name with the parent's `global`
+//! copied down first.
 
 use serde_json::{Map, Value};
 

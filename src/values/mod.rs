@@ -421,6 +421,9 @@ impl Loader {
     /// The values a chart with subcharts renders with: the user values
     /// ([`Loader::user_values`]) coalesced onto `chart` and its subcharts as
     /// Helm's `CoalesceValues` does. Warnings print to stderr once per loader.
+    /// This skips Helm's `ProcessDependencies`; a Helm chart's release takes
+    /// [`Loader::user_values`], `chart::helm::dependencies::process`, then
+    /// [`Loader::coalesce_user`].
     pub fn chart_values(
         &mut self,
         chart: &ChartDefaults,
