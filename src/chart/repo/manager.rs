@@ -271,6 +271,7 @@ async fn resolve(
 ) -> Result<Vec<Dependency>, RepoError> {
     let mut locked = Vec::with_capacity(reqs.len());
     let mut missing = Vec::new();
+    let mut oci_unmatched = None;
     for d in reqs {
         let constraint = constraint_of(d)?;
         let not_found = || {
@@ -335,6 +336,13 @@ async fn resolve(
         };
         match chosen {
             Some(v) => locked.push(Dependency::locked(&d.name, &d.repository, &v)),
+            None if is_oci(&d.repository) => {
+                oci_unmatched.get_or_insert_with(|| RepoError::OciNoMatch {
+                    reference: format!("{}/{}", d.repository.trim_end_matches('/'), d.name),
+                    version: d.version.clone(),
+                });
+                locked.push(Dependency::locked(&d.name, &d.repository, ""));
+            }
             None => {
                 missing.push(not_found());
                 locked.push(Dependency::locked(&d.name, &d.repository, ""));
@@ -346,6 +354,9 @@ async fn resolve(
             count: missing.len(),
             list: missing.join(", "),
         });
+    }
+    if let Some(err) = oci_unmatched {
+        return Err(err);
     }
     Ok(locked)
 }

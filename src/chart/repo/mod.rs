@@ -53,6 +53,10 @@ pub enum RepoError {
     /// No version satisfies a constraint (Helm's text, every dependency listed).
     #[error("can't get a valid version for {count} subchart(s): {list}. Make sure a matching chart version exists in the repo, or change the version constraint in Chart.yaml")]
     NoMatch { count: usize, list: String },
+    /// No tag of an OCI repository satisfies the constraint (Helm's text:
+    /// Helm finds this out when it downloads, not when it resolves).
+    #[error("could not download {reference}: could not locate a version matching provided version string {version}")]
+    OciNoMatch { reference: String, version: String },
     /// The repository index has no entry of that name.
     #[error("{name} chart not found in repo {url}")]
     NotInIndex { name: String, url: String },
