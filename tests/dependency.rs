@@ -90,6 +90,26 @@ fn lock_body(chart: &Path) -> String {
         .collect()
 }
 
+/// `(path, content)` of every entry of a `.tgz`, sorted by path.
+fn archive_entries(tgz: &Path) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read as _;
+    let bytes = std::fs::read(tgz).unwrap_or_else(|e| panic!("{}: {e}", tgz.display()));
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
+    let mut out: Vec<(String, Vec<u8>)> = tar
+        .entries()
+        .expect("a tar archive")
+        .map(|e| {
+            let mut e = e.expect("an entry");
+            let name = e.path().expect("a path").display().to_string();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).expect("entry data");
+            (name, data)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// The file names in `CHART/charts`, sorted.
 fn vendored(chart: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(chart.join("charts"))
@@ -186,6 +206,11 @@ fn update_writes_helms_chart_lock_and_vendors_the_archives_helm_vendors() {
             "{name} differs from what Helm vendored"
         );
     }
+    // The file:// chart is packed with the files and contents Helm packs.
+    assert_eq!(
+        archive_entries(&ours.join("charts/b-3.1.4.tgz")),
+        archive_entries(&helms.join("charts/b-3.1.4.tgz"))
+    );
     // No staging directory is left behind.
     assert!(!std::fs::read_dir(&ours)
         .unwrap()

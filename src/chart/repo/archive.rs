@@ -11,6 +11,7 @@ use flate2::read::GzDecoder;
 
 use super::chartfile::ChartFile;
 use super::RepoError;
+use crate::chart::helm::ignore::Rules;
 
 /// Largest `Chart.yaml` read out of an archive.
 const MAX_CHART_YAML: u64 = 4 << 20;
@@ -93,28 +94,44 @@ pub(crate) fn package_dir(
     Ok(out)
 }
 
-/// Every regular file under `dir`, relative to `root`; hidden version-control
-/// directories and the charts' own `tmpcharts-*` staging directories skipped.
+/// Every regular file under `dir` that the chart's `.helmignore` (Helm's
+/// rules, via `chart::helm::ignore`) keeps, relative to `root`; the
+/// charts' own `tmpcharts-*` staging directories skipped.
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), RepoError> {
+    let ignore_file = root.join(".helmignore");
+    let rules = match std::fs::read_to_string(&ignore_file) {
+        Ok(text) => Rules::parse(&text).map_err(|e| RepoError::Invalid {
+            path: ignore_file.display().to_string(),
+            message: e.to_string(),
+        })?,
+        Err(_) => Rules::defaults(),
+    };
+    walk(root, dir, &rules, out)
+}
+
+fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<PathBuf>) -> Result<(), RepoError> {
     let read_err = |source: std::io::Error| RepoError::Read {
         path: dir.display().to_string(),
         source,
     };
     for entry in std::fs::read_dir(dir).map_err(read_err)? {
         let entry = entry.map_err(read_err)?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name == ".git" || name.starts_with("tmpcharts-") {
+        let path = entry.path();
+        let Ok(rel) = path.strip_prefix(root) else {
+            continue;
+        };
+        let rel_text = rel.to_string_lossy().replace('\\', "/");
+        if rel_text.starts_with("tmpcharts-") {
             continue;
         }
-        let path = entry.path();
-        let kind = entry.file_type().map_err(read_err)?;
+        let kind = std::fs::metadata(&path).map_err(read_err)?;
+        if rules.ignore(&rel_text, kind.is_dir()) {
+            continue;
+        }
         if kind.is_dir() {
-            collect_files(root, &path, out)?;
+            walk(root, &path, rules, out)?;
         } else if kind.is_file() {
-            if let Ok(rel) = path.strip_prefix(root) {
-                out.push(rel.to_path_buf());
-            }
+            out.push(rel.to_path_buf());
         }
     }
     Ok(())
@@ -135,6 +152,8 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.join("templates/x.yaml"), "a: 1\n").unwrap();
+        std::fs::write(dir.join(".helmignore"), "*.bak\n").unwrap();
+        std::fs::write(dir.join("values.yaml.bak"), "old\n").unwrap();
         let chart = ChartFile::load_dir(&dir).unwrap();
         let out = tmp.path().join("out");
         std::fs::create_dir(&out).unwrap();
@@ -143,6 +162,15 @@ mod tests {
         assert_eq!(first, again);
         let back = chart_file_of(&first, "c-0.1.0.tgz").unwrap();
         assert_eq!((back.name.as_str(), back.version.as_str()), ("c", "0.1.0"));
+        let mut names = Vec::new();
+        let mut tar = tar::Archive::new(GzDecoder::new(first.as_slice()));
+        for e in tar.entries().unwrap() {
+            names.push(e.unwrap().path().unwrap().display().to_string());
+        }
+        assert_eq!(
+            names,
+            ["c/.helmignore", "c/Chart.yaml", "c/templates/x.yaml"]
+        );
     }
 
     #[test]
