@@ -346,6 +346,53 @@ fn a_tampered_archive_fails_the_index_digest_and_charts_stay_as_they_were() {
         vendored_a
     );
     assert_eq!(std::fs::read(ours.join("Chart.lock")).unwrap(), lock);
+
+    // An index without digests and an archive that is no archive: refused by name.
+    let index = std::fs::read_to_string(src.repo.dir.join("index.yaml")).unwrap();
+    let without: String = index
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("digest:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(src.repo.dir.join("index.yaml"), without).unwrap();
+    std::fs::write(src.repo.dir.join("a-1.10.0.tgz"), "<html>not found</html>").unwrap();
+    let fresh = src.parent("fresh", SIMPLE);
+    let out = dep(src.path(), "update", &fresh);
+    out.assert_code(1);
+    out.assert_stderr_contains(&[&format!("a-1.10.0.tgz ({}): corrupt archive", src.repo.url)]);
+    assert!(!fresh.join("charts").exists() && !fresh.join("Chart.lock").exists());
+}
+
+#[test]
+fn dependencies_unpacked_in_charts_are_kept_and_locked_as_helm_locks_them() {
+    let src = Sources::start();
+    let deps = "- name: e\n  version: ~0.1\n  repository: \"\"\n- name: a\n  version: 1.2.0\n  repository: $REPO\n";
+    let ours = src.parent("berth", deps);
+    let helms = src.parent("helm", deps);
+    for chart in [&ours, &helms] {
+        write_chart(&chart.join("charts/e"), "e", "0.1.7", "");
+    }
+    // Without a lock, build is update (as in Helm).
+    let out = dep(src.path(), "build", &ours);
+    out.assert_code(0);
+    out.assert_stderr_contains(&[
+        "Dependency e did not declare a repository. Assuming it exists in the charts directory",
+    ]);
+    helm_ok("build", &helms);
+    assert_eq!(lock_body(&ours), lock_body(&helms));
+    assert_eq!(vendored(&ours), ["a-1.2.0.tgz", "e"]);
+    assert_eq!(vendored(&ours), vendored(&helms));
+
+    // An unpacked chart outside its range is refused, naming it.
+    for chart in [&ours, &helms] {
+        write_chart(&chart.join("charts/e"), "e", "0.2.0", "");
+    }
+    let helm_message = helm_err("build", &helms);
+    let out = dep(src.path(), "build", &ours);
+    out.assert_code(1);
+    let wanted = "dependency e at version 0.2.0 does not satisfy the constraint ~0.1";
+    assert!(helm_message.contains(wanted), "Helm said: {helm_message}");
+    out.assert_stderr_contains(&[wanted]);
 }
 
 #[test]

@@ -369,18 +369,12 @@ async fn download_all(
     chart_dir: &Path,
 ) -> Result<(), RepoError> {
     let dest = chart_dir.join("charts");
-    match std::fs::metadata(&dest) {
-        Ok(m) if !m.is_dir() => {
-            return Err(RepoError::Archive {
-                path: dest.display().to_string(),
-                message: "is not a directory".into(),
-            })
-        }
-        Ok(_) => {}
-        Err(_) => std::fs::create_dir_all(&dest).map_err(|source| RepoError::Write {
+    // charts/ itself is created only once everything arrived (in `move_into_charts`).
+    if std::fs::metadata(&dest).is_ok_and(|m| !m.is_dir()) {
+        return Err(RepoError::Archive {
             path: dest.display().to_string(),
-            source,
-        })?,
+            message: "is not a directory".into(),
+        });
     }
     let staging = tempfile::Builder::new()
         .prefix(&format!("tmpcharts-{}", std::process::id()))
@@ -575,6 +569,10 @@ fn move_into_charts(
         out.sort();
         Ok(out)
     };
+    std::fs::create_dir_all(dest).map_err(|source| RepoError::Write {
+        path: dest.display().to_string(),
+        source,
+    })?;
     let staged = list(staging)?;
     let existing = list(dest)?;
     let mut saved = Vec::new();
