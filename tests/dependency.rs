@@ -504,6 +504,45 @@ fn repository_credentials_come_from_helms_files_and_are_never_printed() {
     out.assert_never_printed(&never);
 }
 
+#[test]
+fn registry_logins_helm_stored_are_used_and_never_printed() {
+    let canary = "canary-registry-pw";
+    let root = tempdir();
+    let registry = OciRegistry::start_with_login(Some(("reguser", canary)));
+    let credentials = root.path().join("helm-registry-config.json");
+    for v in ["0.2.0", "0.2.5"] {
+        let tgz = package_chart(&root.path().join("src"), &root.path().join("pkg"), "c", v);
+        registry.login_and_push(&credentials, "reguser", canary, &tgz, "private");
+    }
+    let chart = root.path().join("parent");
+    write_chart(
+        &chart,
+        "parent",
+        "1.0.0",
+        &format!(
+            "dependencies:\n- name: c\n  version: ~0.2\n  repository: {}\n",
+            registry.url("private")
+        ),
+    );
+    let basic = base64_encode(&format!("reguser:{canary}"));
+
+    // Without the login the registry refuses; berth says where, and nothing else leaks.
+    let out = dep(root.path(), "update", &chart);
+    out.assert_code(1);
+    out.assert_stderr_contains(&[&registry.url("private")]);
+    assert!(!chart.join("charts").exists());
+
+    // With the config.json Helm's `registry login` wrote: tags listed, chart pulled.
+    let out = berth(root.path())
+        .args(["dependency", "update", "--plain-http", "-v"])
+        .args([&chart])
+        .env("HELM_REGISTRY_CONFIG", &credentials)
+        .output();
+    out.assert_code(0);
+    out.assert_never_printed(&[canary, &basic]);
+    assert_eq!(vendored(&chart), ["c-0.2.5.tgz"]);
+}
+
 fn base64_encode(s: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(s)

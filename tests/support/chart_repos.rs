@@ -109,18 +109,34 @@ pub struct OciRegistry {
 impl OciRegistry {
     /// Start a registry with a temp storage directory and config.
     pub fn start() -> OciRegistry {
+        OciRegistry::start_with_login(None)
+    }
+
+    /// [`OciRegistry::start`]; with `Some((user, password))` every request
+    /// needs that login (htpasswd, bcrypt).
+    pub fn start_with_login(login: Option<(&str, &str)>) -> OciRegistry {
         let bin = require_tool("docker-registry");
         let storage = tempfile::tempdir().expect("registry storage");
         let port = free_port();
         let config = storage.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                storage.path().join("data").display()
-            ),
-        )
-        .expect("write the registry config");
+        let mut text = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            storage.path().join("data").display()
+        );
+        if let Some((user, password)) = login {
+            let out = Command::new(require_tool("htpasswd"))
+                .args(["-Bbn", user, password])
+                .output()
+                .expect("run htpasswd");
+            assert!(out.status.success(), "htpasswd failed");
+            let file = storage.path().join("htpasswd");
+            std::fs::write(&file, &out.stdout).expect("write htpasswd");
+            text.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: charts\n    path: {}\n",
+                file.display()
+            ));
+        }
+        std::fs::write(&config, text).expect("write the registry config");
         let mut child = Command::new(bin)
             .arg("serve")
             .arg(&config)
@@ -139,6 +155,24 @@ impl OciRegistry {
     /// `oci://HOST/PATH`.
     pub fn url(&self, path: &str) -> String {
         format!("oci://{}/{path}", self.host)
+    }
+
+    /// `helm registry login` with `user`/`password` (the login stored in
+    /// `credentials`, Helm's registry `config.json`), then `helm push`.
+    pub fn login_and_push(
+        &self,
+        credentials: &Path,
+        user: &str,
+        password: &str,
+        archive: &Path,
+        path: &str,
+    ) {
+        helm_sdk(
+            "login_push",
+            json!({"credentials": credentials, "host": self.host, "user": user,
+                   "password": password, "archive": archive, "remote": self.url(path)}),
+        )
+        .expect("helm registry login + push");
     }
 
     /// `helm push ARCHIVE oci://HOST/PATH --plain-http`.
@@ -169,6 +203,10 @@ try:
         out = helm.repo_index_generate(a["dir"])
     elif op == "push":
         out = helm.push(a["archive"], a["remote"], plain_http=True)
+    elif op == "login_push":
+        c = helm.RegistryClient(plain_http=True, credentials_file=a["credentials"])
+        c.login(a["host"], a["user"], a["password"], plain_http=True)
+        out = c.push(a["archive"], a["remote"], plain_http=True)
     elif op == "update":
         out = helm.dependency_update(a["chart"], plain_http=True)
     elif op == "build":
