@@ -80,6 +80,47 @@ fn dep(cwd: &Path, sub: &str, chart: &Path) -> RunOutput {
         .output()
 }
 
+/// The `index`-th JSON example of `docs/output/dependency.md`.
+fn documented(index: usize) -> serde_json::Value {
+    let page = crate::support::harness::repo_root().join("docs/output/dependency.md");
+    let text = std::fs::read_to_string(&page).expect("docs/output/dependency.md");
+    let block = text
+        .split("```json\n")
+        .nth(index + 1)
+        .and_then(|b| b.split("```").next())
+        .unwrap_or_else(|| panic!("{}: no JSON example {index}", page.display()));
+    serde_json::from_str(block)
+        .unwrap_or_else(|e| panic!("{}: example {index}: {e}", page.display()))
+}
+
+/// Same keys at every level (arrays: each element against the first documented one),
+/// same JSON types: every documented field is printed, every printed field documented.
+fn assert_same_shape(doc: &serde_json::Value, actual: &serde_json::Value, at: &str) {
+    use serde_json::Value;
+    match (doc, actual) {
+        (Value::Object(d), Value::Object(a)) => {
+            let dk: Vec<&String> = d.keys().collect();
+            let ak: Vec<&String> = a.keys().collect();
+            assert_eq!(dk, ak, "{at}: documented keys vs printed keys");
+            for (k, v) in d {
+                assert_same_shape(v, &a[k], &format!("{at}.{k}"));
+            }
+        }
+        (Value::Array(d), Value::Array(a)) => {
+            if let Some(first) = d.first() {
+                for (i, item) in a.iter().enumerate() {
+                    assert_same_shape(first, item, &format!("{at}[{i}]"));
+                }
+            }
+        }
+        (d, a) => assert_eq!(
+            std::mem::discriminant(d),
+            std::mem::discriminant(a),
+            "{at}: documented {d}, printed {a}"
+        ),
+    }
+}
+
 /// `Chart.lock` without its `generated:` time stamp.
 fn lock_body(chart: &Path) -> String {
     std::fs::read_to_string(chart.join("Chart.lock"))
@@ -240,7 +281,14 @@ fn build_vendors_exactly_the_locked_versions_and_update_moves_on_as_helm_does() 
     let helms = src.path().join("helm/parent");
     copy_tree(&ours, &helms);
 
-    dep(src.path(), "build", &ours).assert_code(0);
+    let out = berth(src.path())
+        .args(["--output", "json", "dependency", "build", "--plain-http"])
+        .args([&ours])
+        .success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    assert_same_shape(&documented(1), &report, "build");
+    assert_eq!(report["saved"], json!(["a-1.10.0.tgz", "c-0.2.0.tgz"]));
+    assert_eq!(report["lockWritten"], json!(false));
     helm_ok("build", &helms);
     assert_eq!(vendored(&ours), ["a-1.10.0.tgz", "c-0.2.0.tgz"]);
     assert_eq!(vendored(&ours), vendored(&helms));
@@ -337,10 +385,7 @@ fn a_tampered_archive_fails_the_index_digest_and_charts_stay_as_they_were() {
 
     let out = dep(src.path(), "build", &ours);
     out.assert_code(1);
-    out.assert_stderr_contains(&[
-        &format!("{}/a-1.10.0.tgz: digest mismatch", src.repo.url),
-        "charts/ is unchanged",
-    ]);
+    out.assert_stderr_contains(&[&format!("{}/a-1.10.0.tgz: digest mismatch", src.repo.url)]);
     assert_eq!(
         std::fs::read(ours.join("charts/a-1.10.0.tgz")).unwrap(),
         vendored_a
@@ -574,6 +619,8 @@ fn list_reports_each_status_as_helm_does() {
         .args([&ours])
         .success();
     let ours_json: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    assert_same_shape(&documented(0), &ours_json, "list");
+    assert!(!ours_json["warnings"].as_array().unwrap().is_empty());
     let pick = |rows: &serde_json::Value| -> Vec<(String, String)> {
         rows.as_array()
             .unwrap()

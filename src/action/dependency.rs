@@ -63,7 +63,7 @@ fn fetch(ui: &Ui, args: &DependencyFetchArgs, build: bool) -> anyhow::Result<Exi
         })
         .with_context(|| {
             format!(
-                "dependency {} of {} failed; charts/ is unchanged",
+                "dependency {} of {} failed",
                 if build { "build" } else { "update" },
                 args.chart.display()
             )

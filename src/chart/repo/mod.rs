@@ -15,13 +15,15 @@ mod chartfile;
 pub mod credentials;
 mod http;
 pub mod index;
+mod list;
 pub mod lock;
 pub mod manager;
 mod oci;
 
 pub use chartfile::{ChartFile, Dependency};
+pub use list::{format_table, list, ListRow};
 pub use lock::Lock;
-pub use manager::{build, format_table, list, update, ListRow, Options, Report};
+pub use manager::{build, update, Options, Report};
 
 /// Errors of resolving, fetching and vendoring dependencies. Each names the
 /// file, repository URL or dependency it is about, never a credential.
