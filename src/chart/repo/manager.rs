@@ -19,6 +19,11 @@ use super::lock::{generated_now, hash_req, Lock};
 use super::oci::{repository_ref, Registry};
 use super::{display_url, RepoError};
 
+/// Largest repository index read (goenc's YAML limit; the biggest public indexes are ~20 MiB).
+const MAX_INDEX_BYTES: usize = 64 << 20;
+/// Largest chart archive downloaded (Helm refuses charts over 100 MiB unpacked).
+const MAX_ARCHIVE_BYTES: usize = 100 << 20;
+
 /// How to reach repositories and registries.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -93,7 +98,10 @@ impl<'a> Session<'a> {
             }
             let auth = self.repo_auth(&url);
             let target = index_url(&url);
-            let body = self.http.get(&target, auth.as_ref()).await?;
+            let body = self
+                .http
+                .get(&target, auth.as_ref(), MAX_INDEX_BYTES)
+                .await?;
             let text = String::from_utf8_lossy(&body);
             let index = Index::parse(&text, &display_url(&target))?;
             let shown = match self.opts.credentials.repo_for_url(&url) {
@@ -447,7 +455,10 @@ async fn download_all(
                 dep.name, dep.repository
             ));
             let auth = archive_auth(session, &dep.repository, &url);
-            let bytes = session.http.get(&url, auth.as_ref()).await?;
+            let bytes = session
+                .http
+                .get(&url, auth.as_ref(), MAX_ARCHIVE_BYTES)
+                .await?;
             check_digest(&url, &digest, &bytes)?;
             let name = reqwest::Url::parse(&url)
                 .ok()

@@ -14,6 +14,9 @@ use super::RepoError;
 /// The media type of a Helm chart layer.
 pub(crate) const CHART_LAYER: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 
+/// Largest chart layer pulled (Helm refuses charts over 100 MiB unpacked).
+const MAX_LAYER_BYTES: u64 = 100 << 20;
+
 /// A registry client for one command.
 pub(crate) struct Registry {
     client: Client,
@@ -130,6 +133,15 @@ impl Registry {
                 reference: format!("oci://{tagged}"),
                 message: format!("the manifest has no {CHART_LAYER} layer: not a Helm chart"),
             })?;
+        if layer.size < 0 || layer.size as u64 > MAX_LAYER_BYTES {
+            return Err(RepoError::Oci {
+                reference: format!("oci://{tagged}"),
+                message: format!(
+                    "the chart layer is {} bytes, more than {MAX_LAYER_BYTES}",
+                    layer.size
+                ),
+            });
+        }
         let mut out: Vec<u8> = Vec::new();
         self.client
             .pull_blob(&reference, layer, &mut out)
