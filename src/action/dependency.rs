@@ -47,10 +47,16 @@ fn list(ui: &Ui, chart: &std::path::Path) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
+fn print_progress(line: &str) {
+    eprintln!("{line}");
+}
+
 fn fetch(ui: &Ui, args: &DependencyFetchArgs, build: bool) -> anyhow::Result<Exit> {
     let opts = Options {
         plain_http: args.plain_http,
         credentials: Credentials::load()?,
+        // Helm's progress lines, on stderr as they happen (not with --quiet).
+        progress: (!ui.is_quiet()).then_some(print_progress as fn(&str)),
     };
     let runtime = crate::action::runtime()?;
     let report = runtime
@@ -68,9 +74,6 @@ fn fetch(ui: &Ui, args: &DependencyFetchArgs, build: bool) -> anyhow::Result<Exi
                 args.chart.display()
             )
         })?;
-    for line in &report.messages {
-        ui.info(line);
-    }
     if ui.json() {
         ui.print_json(&serde_json::json!({
             "saved": report.saved,

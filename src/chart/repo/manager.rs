@@ -31,6 +31,8 @@ pub struct Options {
     pub plain_http: bool,
     /// Logins from Helm's configuration files.
     pub credentials: Credentials,
+    /// Where progress lines go as they happen (they are also in [`Report::messages`]).
+    pub progress: Option<fn(&str)>,
 }
 
 /// What a command did, in Helm's words, for the caller to print.
@@ -65,6 +67,9 @@ impl<'a> Session<'a> {
     }
 
     fn say(&mut self, line: String) {
+        if let Some(progress) = self.opts.progress {
+            progress(&line);
+        }
         self.report.messages.push(line);
     }
 
