@@ -520,6 +520,13 @@ fn repository_credentials_come_from_helms_files_and_are_never_printed() {
     assert_eq!(vendored(&chart), ["a-1.2.0.tgz", "c-0.2.0.tgz"]);
     assert!(lock_body(&chart).contains(&format!("repository: {}\n", src.repo.url)));
 
+    // build checks the lock against `@private` resolved to its URL, and logs in again.
+    std::fs::remove_dir_all(chart.join("charts")).unwrap();
+    let out = run(&chart, "build");
+    out.assert_code(0);
+    out.assert_never_printed(&never);
+    assert_eq!(vendored(&chart), ["a-1.2.0.tgz", "c-0.2.0.tgz"]);
+
     // A wrong password is refused by the server; the error shows neither password.
     write_repos("canary-wrong-pw");
     let out = run(&chart, "update");
