@@ -81,6 +81,9 @@ pub enum Command {
     /// Work with SOPS-encrypted files.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Manage a Helm chart's dependencies: list, update (resolve and lock), build (from the lock).
+    #[command(subcommand, visible_alias = "dep", alias = "dependencies")]
+    Dependency(DependencyCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -336,6 +339,42 @@ pub struct DeleteArgs {
     /// Keep the revision records.
     #[arg(long)]
     pub keep_history: bool,
+}
+
+/// `berth dependency …`: `helm dependency`'s subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DependencyCommand {
+    /// List the dependencies of CHART and whether `charts/` satisfies each.
+    #[command(visible_alias = "ls")]
+    List(DependencyListArgs),
+    /// Resolve each dependency to the highest matching version, vendor the
+    /// archives into `charts/` and write `Chart.lock`.
+    #[command(visible_alias = "up")]
+    Update(DependencyFetchArgs),
+    /// Vendor into `charts/` exactly the versions `Chart.lock` names.
+    Build(DependencyFetchArgs),
+}
+
+/// `berth dependency list [CHART]`.
+#[derive(Debug, Args)]
+pub struct DependencyListArgs {
+    /// The chart directory.
+    #[arg(default_value = ".", value_name = "CHART")]
+    pub chart: PathBuf,
+}
+
+/// `berth dependency update|build [CHART]`.
+#[derive(Debug, Args)]
+pub struct DependencyFetchArgs {
+    /// The chart directory.
+    #[arg(default_value = ".", value_name = "CHART")]
+    pub chart: PathBuf,
+    /// Talk plain HTTP (not HTTPS) to OCI registries.
+    #[arg(long)]
+    pub plain_http: bool,
+    /// Accepted for Helm compatibility: berth keeps no index cache, every run reads the repositories.
+    #[arg(long)]
+    pub skip_refresh: bool,
 }
 
 /// `berth secrets …`: flags as sops spells them.

@@ -9,6 +9,7 @@ use crate::cli::{Cli, Command};
 use crate::ui::Ui;
 
 pub mod delete;
+pub mod dependency;
 pub mod deploy;
 pub mod diff;
 pub mod history;
@@ -74,6 +75,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Rollback(args) => rollback::run(&ui, global, args),
         Command::Delete(args) => delete::run(&ui, global, args),
         Command::Secrets(cmd) => secrets::run(&ui, global, cmd),
+        Command::Dependency(cmd) => dependency::run(&ui, global, cmd),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "berth", &mut std::io::stdout());

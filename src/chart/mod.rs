@@ -7,6 +7,7 @@ pub mod any;
 pub mod helm;
 pub mod helpers;
 mod partials;
+pub mod repo;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

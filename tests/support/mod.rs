@@ -4,5 +4,6 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod chart_repos;
 pub mod harness;
 pub mod kms;

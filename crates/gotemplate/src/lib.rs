@@ -23,6 +23,13 @@ mod printf;
 pub mod sprig;
 pub mod value;
 
+/// Masterminds/semver v3 as Helm uses it: versions and constraint ranges
+/// (`^1.2`, `~1.2.3`, `>= 1, < 2 || 3.x`), the same implementation sprig's
+/// `semver`/`semverCompare` run.
+pub mod semver {
+    pub use crate::sprig::semver::{Constraints, Version};
+}
+
 pub use exec::{Error, ErrorKind, MissingKey, Options, Templates};
 pub use func::{Env, FuncError, FuncMap, Function, Param, Signature, TextError};
 pub use value::{Map, Object, SliceType, Value};

@@ -59,7 +59,7 @@ mod network;
 mod paths;
 mod reflection;
 mod regex;
-mod semver;
+pub(crate) mod semver;
 mod strings;
 mod urls;
 mod words;

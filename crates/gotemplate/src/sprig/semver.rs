@@ -32,9 +32,10 @@ pub(super) fn register(m: &mut FuncMap) {
     });
 }
 
-/// A Masterminds `Version`.
+/// A Masterminds `Version` (`semver.NewVersion`: a leading `v` and missing
+/// minor/patch are accepted; [`Version::original`] is the text as written).
 #[derive(Clone, Debug)]
-pub(crate) struct Version {
+pub struct Version {
     major: u64,
     minor: u64,
     patch: u64,
@@ -65,8 +66,8 @@ fn parse_segment(s: &str) -> Result<u64, String> {
 }
 
 impl Version {
-    /// `semver.NewVersion` (coercing).
-    pub(crate) fn parse(v: &str) -> Result<Version, String> {
+    /// `semver.NewVersion` (coercing); `Err` is Masterminds' message.
+    pub fn parse(v: &str) -> Result<Version, String> {
         let m = loose_regex()
             .captures(v)
             .ok_or("invalid semantic version")?;
@@ -121,8 +122,18 @@ impl Version {
         s
     }
 
+    /// The text the version was parsed from (`Version.Original`).
+    pub fn original(&self) -> &str {
+        &self.original
+    }
+
+    /// Whether the version has a prerelease part (`1.0.0-rc.1`).
+    pub fn is_prerelease(&self) -> bool {
+        !self.pre.is_empty()
+    }
+
     /// `Version.Compare` (metadata ignored).
-    fn compare(&self, o: &Version) -> Ordering {
+    pub fn compare(&self, o: &Version) -> Ordering {
         self.major
             .cmp(&o.major)
             .then(self.minor.cmp(&o.minor))
@@ -380,7 +391,7 @@ struct Constraint {
 }
 
 /// Parsed `NewConstraint`: OR of ANDs, and per OR branch whether it names a prerelease.
-pub(crate) struct Constraints {
+pub struct Constraints {
     ors: Vec<(Vec<Constraint>, bool)>,
 }
 
@@ -389,7 +400,8 @@ fn is_x(s: &str) -> bool {
 }
 
 impl Constraints {
-    pub(crate) fn parse(c: &str) -> Result<Constraints, String> {
+    /// `semver.NewConstraint`; `Err` is Masterminds' message.
+    pub fn parse(c: &str) -> Result<Constraints, String> {
         let re = regexes();
         // rewriteRange: "a - b" becomes ">= a, <= b ".
         let mut text = c.to_string();
@@ -428,7 +440,8 @@ impl Constraints {
         Ok(Constraints { ors })
     }
 
-    pub(crate) fn check(&self, v: &Version) -> bool {
+    /// `Constraints.Check`: a prerelease matches only a branch naming a prerelease.
+    pub fn check(&self, v: &Version) -> bool {
         self.ors
             .iter()
             .any(|(ands, pre)| ands.iter().all(|c| c.check(v, *pre)))
