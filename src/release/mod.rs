@@ -32,6 +32,7 @@
 //! objects (applying and pruning are `cluster`'s), and it prints nothing.
 
 mod codec;
+pub mod holder;
 mod secret;
 mod store;
 
@@ -199,12 +200,12 @@ pub enum ReleaseError {
     },
     #[error("release {namespace}/{release} has no earlier deployed revision to roll back to")]
     NothingToRollBackTo { namespace: String, release: String },
-    #[error("cannot {op} {name} in the cluster")]
-    Kube {
+    #[error("cannot {op} release record {name}: {source}")]
+    Cluster {
         op: &'static str,
         name: String,
         #[source]
-        source: Box<kube::Error>,
+        source: Box<crate::cluster::ClusterError>,
     },
 }
 
