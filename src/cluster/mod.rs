@@ -106,7 +106,9 @@ impl ClusterError {
             ClusterError::Connection { server, cause, .. } => {
                 status::unable_to_connect(server.as_deref(), cause)
             }
-            ClusterError::Exhausted { last, .. } => last.clone(),
+            ClusterError::Exhausted { attempts, last, .. } => {
+                format!("gave up after {attempts} attempts, last: {last}")
+            }
             other => other.to_string(),
         }
     }
