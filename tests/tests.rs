@@ -8,6 +8,7 @@ mod support;
 mod apiserver;
 mod ci;
 mod deploy;
+mod faults;
 mod hardening;
 mod helm_errors;
 mod helm_manifests;

@@ -60,7 +60,7 @@ pub enum ClusterError {
         reason: String,
         message: String,
     },
-    #[error("conflict applying {object}: {message}; pass --force-conflicts to take ownership of these fields")]
+    #[error("conflict applying {object}: Error from server (Conflict): {message}; pass --force-conflicts to take ownership of these fields")]
     Conflict { object: String, message: String },
     #[error("{what}: gave up after {attempts} attempts, last: {last}")]
     Exhausted {
