@@ -18,9 +18,18 @@
 //! write (renew, take-over, succeed, fail) carries the `resourceVersion` it read,
 //! so a holder that lost its lease finds out at its next write
 //! ([`ReleaseError::LeaseLost`]). [`Releases::begin`] refuses while another
-//! holder's lease is unexpired, naming the holder and since when; an expired lease
-//! (a killed deploy) is taken over: its record becomes `failed` with the reason,
-//! and [`Transaction::took_over`] says so. No release is ever stuck.
+//! holder's lease is unexpired, naming the holder and since when; an expired lease,
+//! or one whose holder process is known gone ([`holder`]: a killed deploy on this
+//! machine), is taken over: its record becomes `failed` with the reason, and
+//! [`Transaction::took_over`] says so. No release is ever stuck.
+//!
+//! # Exactly one `deployed` revision
+//!
+//! [`Transaction::succeed`] supersedes the current revision before recording its
+//! own: no instant has two `deployed` records, and one interrupted in between
+//! leaves none, which [`current`] reads as the last one deployed. Before a new
+//! pending record, [`Releases::begin`] repairs any history that breaks the rule
+//! ([`repair`]) and [`Transaction::repaired`] says what it rewrote.
 //! Expiry is judged by the clock of the process that wants the lease, against the
 //! expiry instant the holder wrote: hosts are assumed roughly in sync (NTP); a
 //! skew only shortens or lengthens the wait by that much. A pending record names
