@@ -4,7 +4,9 @@
 //!
 //! `cargo run --release --example test-apiserver -- --port N --kubeconfig-out FILE
 //!  [--ready-delay-ms MS] [--never-ready] [--crd-delay-ms MS] [--latency-ms MS]
-//!  [--fail METHOD:PATH:CODE:TIMES]… [--drop METHOD:PATH:TIMES]… [--conflict METHOD:PATH:TIMES]…`
+//!  [--fail METHOD:PATH:CODE:TIMES]… [--drop METHOD:PATH:TIMES]… [--drop-answer METHOD:PATH:TIMES]…
+//!  [--conflict METHOD:PATH:TIMES]… [--fault-rate RATE [--fault-kinds 500,503,429,drop,late-drop]
+//!  [--retry-after SECS] [--fault-seed N]] [--latency-rate RATE:MS]`
 
 #[path = "../tests/support/apiserver/mod.rs"]
 mod apiserver;
@@ -51,6 +53,24 @@ struct Args {
     /// Answer 409 Conflict: METHOD:PATH_SUBSTRING:TIMES.
     #[arg(long)]
     conflict: Vec<String>,
+    /// Handle, then drop the connection before answering: METHOD:PATH_SUBSTRING:TIMES.
+    #[arg(long)]
+    drop_answer: Vec<String>,
+    /// Inject a fault into this share (0..1) of all requests, kinds drawn from --fault-kinds.
+    #[arg(long)]
+    fault_rate: Option<f64>,
+    /// The faults --fault-rate draws from: status codes, `drop`, `late-drop`.
+    #[arg(long, default_value = "500,503,429,drop,late-drop")]
+    fault_kinds: String,
+    /// `Retry-After` seconds sent with 429 and 503.
+    #[arg(long, default_value_t = 1)]
+    retry_after: u64,
+    /// Seed of the fault dice (a run is reproducible).
+    #[arg(long)]
+    fault_seed: Option<u64>,
+    /// Delay this share of all requests: RATE:MILLISECONDS.
+    #[arg(long)]
+    latency_rate: Option<String>,
 }
 
 fn main() {
@@ -88,6 +108,33 @@ fn run(args: Args) -> Result<(), String> {
     for spec in &args.conflict {
         let (m, p, _, times) = apiserver::faults::parse_rule(spec, false)?;
         shared.faults.conflict(&m, &p, times);
+    }
+    for spec in &args.drop_answer {
+        let (m, p, _, times) = apiserver::faults::parse_rule(spec, false)?;
+        shared.faults.drop_answer(&m, &p, times);
+    }
+    if let Some(seed) = args.fault_seed {
+        shared.faults.seed(seed);
+    }
+    if let Some(rate) = args.fault_rate {
+        let kinds = apiserver::faults::parse_kinds(&args.fault_kinds, args.retry_after)?;
+        for kind in &kinds {
+            shared
+                .faults
+                .rate("*", "/", kind.clone(), rate / kinds.len() as f64);
+        }
+    }
+    if let Some(spec) = &args.latency_rate {
+        let (rate, ms) = spec
+            .split_once(':')
+            .and_then(|(r, m)| Some((r.parse::<f64>().ok()?, m.parse::<u64>().ok()?)))
+            .ok_or_else(|| format!("--latency-rate {spec:?}: expected RATE:MILLISECONDS"))?;
+        shared.faults.rate(
+            "*",
+            "/",
+            apiserver::FaultAction::Latency(Duration::from_millis(ms)),
+            rate,
+        );
     }
     if args.latency_ms > 0 {
         shared

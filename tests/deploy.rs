@@ -530,13 +530,15 @@ fn injected_500s_and_429s_are_retried_and_succeed() {
 fn exhausted_retries_fail_clearly_and_the_next_deploy_recovers() {
     let server = TestApiServer::start();
     let ws = Ws::new();
-    // The readiness wait reads the Deployment with GET: let it fail every attempt.
+    // The readiness wait reads the Deployment with GET: let every attempt fail
+    // (transient failures are polled through until --timeout runs out).
     server
         .faults()
-        .fail("GET", "/namespaces/demo/deployments/app", 500, 5);
-    let out = ws.deploy(&server, &[]);
+        .fail("GET", "/namespaces/demo/deployments/app", 500, 10_000);
+    let out = ws.deploy(&server, &["--timeout", "3s"]);
     out.assert_code(1);
     out.assert_stderr_contains(&["gave up after 5 attempts", "500"]);
+    server.faults().clear();
     // The failed revision is recorded, its lease released: the next deploy recovers.
     let out = ws.deploy(&server, &[]);
     out.assert_code(0);

@@ -54,6 +54,7 @@ impl Events for Recorder {
             Event::Waiting { .. } => return,
             Event::Ready { object, .. } => format!("ready {object}"),
             Event::TookOver { release, .. } => format!("took-over {release}"),
+            Event::Repaired { release, .. } => format!("repaired {release}"),
             Event::IntendedNotNoted { release, .. } => format!("not-noted {release}"),
             Event::Deployed {
                 release, revision, ..

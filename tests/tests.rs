@@ -10,6 +10,7 @@ mod apiserver;
 mod ci;
 mod dependency;
 mod deploy;
+mod faults;
 mod hardening;
 mod helm_dependencies;
 mod helm_errors;

@@ -10,12 +10,13 @@ pub mod kubeconfig;
 pub mod ready;
 pub mod request;
 pub mod retry;
+pub mod status;
+pub mod transport;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use http::StatusCode;
 use serde_json::Value;
 
 pub use kubeconfig::ConnectOptions;
@@ -52,14 +53,14 @@ pub enum ClusterError {
     },
     #[error("the cluster does not serve kind {kind} in {api_version} (is its CRD installed?)")]
     UnknownKind { api_version: String, kind: String },
-    #[error("{what}: the server answered {code} {reason}: {message}")]
+    #[error("{what}: {}", status::server_says(*code, reason, message))]
     Api {
         what: String,
         code: u16,
         reason: String,
         message: String,
     },
-    #[error("conflict applying {object}: {message}; pass --force-conflicts to take ownership of these fields")]
+    #[error("conflict applying {object}: Error from server (Conflict): {message}; pass --force-conflicts to take ownership of these fields")]
     Conflict { object: String, message: String },
     #[error("{what}: gave up after {attempts} attempts, last: {last}")]
     Exhausted {
@@ -67,11 +68,13 @@ pub enum ClusterError {
         attempts: u32,
         last: String,
     },
-    #[error("{what}: cannot reach the API server")]
+    #[error("{what}: {}", status::unable_to_connect(server.as_deref(), cause))]
     Connection {
         what: String,
-        #[source]
-        source: kube::Error,
+        /// The API server URL, when known.
+        server: Option<String>,
+        /// The connection error's causes, as [`status::connection_cause`] words them.
+        cause: String,
     },
     #[error("{what}: cannot decode the server's answer")]
     Decode {
@@ -90,9 +93,42 @@ pub enum ClusterError {
 }
 
 impl ClusterError {
+    /// What went wrong, without the request it happened to (for a state line
+    /// that already names the object).
+    pub fn cause(&self) -> String {
+        match self {
+            ClusterError::Api {
+                code,
+                reason,
+                message,
+                ..
+            } => status::server_says(*code, reason, message),
+            ClusterError::Connection { server, cause, .. } => {
+                status::unable_to_connect(server.as_deref(), cause)
+            }
+            ClusterError::Exhausted { attempts, last, .. } => {
+                format!("gave up after {attempts} attempts, last: {last}")
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// Whether the error is an HTTP 404 from the server.
     pub fn is_not_found(&self) -> bool {
         matches!(self, ClusterError::Api { code: 404, .. })
+    }
+
+    /// Whether the error is a transient one that outlived its retries (5xx,
+    /// 429, a lost connection): worth trying again later, as readiness
+    /// polling does until its deadline.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClusterError::Exhausted { .. } | ClusterError::Connection { .. } => true,
+            ClusterError::Api { code, .. } => http::StatusCode::from_u16(*code)
+                .map(retry::is_retryable_status)
+                .unwrap_or(false),
+            _ => false,
+        }
     }
 }
 
@@ -104,6 +140,8 @@ type CachedKinds = (Arc<discovery::GroupVersionKinds>, bool);
 pub struct Cluster {
     client: kube::Client,
     context: String,
+    /// The API server URL (named in connection errors).
+    server: String,
     default_namespace: String,
     retry: RetryPolicy,
     discovery: Arc<Mutex<HashMap<String, CachedKinds>>>,
@@ -119,39 +157,8 @@ impl std::fmt::Debug for Cluster {
     }
 }
 
-/// A server answer: status and body bytes.
-struct Answer {
-    status: StatusCode,
-    body: Vec<u8>,
-}
-
-/// `METHOD /path` of a request, without query (never a body).
-fn describe(req: &http::Request<Vec<u8>>) -> String {
-    format!("{} {}", req.method(), req.uri().path())
-}
-
-/// A `metav1.Status` error body as (reason, message), tolerating other bodies.
-fn status_of(body: &[u8]) -> (String, String) {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(v) => {
-            let reason = v
-                .get("reason")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let message = v
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            (reason, message)
-        }
-        Err(_) => (
-            String::new(),
-            String::from_utf8_lossy(body).chars().take(200).collect(),
-        ),
-    }
-}
+use status::status_of;
+use transport::{describe, Answer, Replay};
 
 impl Cluster {
     /// Connect using a kubeconfig resolved as kubectl does. No network traffic yet.
@@ -175,6 +182,7 @@ impl Cluster {
         config.connect_timeout = Some(Duration::from_secs(10));
         config.read_timeout = Some(Duration::from_secs(60));
         let default_namespace = config.default_namespace.clone();
+        let server = config.cluster_url.to_string();
         let disk = discovery::DiskCache::for_server(&config.cluster_url.to_string());
         let client = kube::Client::try_from(config).map_err(|source| ClusterError::Client {
             context: resolved.context.clone(),
@@ -183,6 +191,7 @@ impl Cluster {
         Ok(Cluster {
             client,
             context: resolved.context,
+            server,
             default_namespace,
             retry: RetryPolicy::default(),
             discovery: Arc::default(),
@@ -207,66 +216,19 @@ impl Cluster {
 
     /// Send a request, retrying transient failures of idempotent requests.
     async fn send(&self, req: http::Request<Vec<u8>>) -> Result<Answer, ClusterError> {
-        let what = describe(&req);
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let sent = self
-                .client
-                .send(request::clone_request(&req).map(kube::client::Body::from))
-                .await;
-            match sent {
-                Err(source) => {
-                    if self.retry.may_retry(req.method(), attempt) {
-                        tokio::time::sleep(self.retry.delay(attempt, None)).await;
-                        continue;
-                    }
-                    if attempt > 1 {
-                        return Err(ClusterError::Exhausted {
-                            what,
-                            attempts: attempt,
-                            last: format!("connection error: {source}"),
-                        });
-                    }
-                    return Err(ClusterError::Connection { what, source });
-                }
-                Ok(resp) => {
-                    let status = resp.status();
-                    let retry_after = resp
-                        .headers()
-                        .get(http::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(retry::parse_retry_after);
-                    let body = match resp.into_body().collect_bytes().await {
-                        Ok(b) => b.to_vec(),
-                        Err(source) => {
-                            if self.retry.may_retry(req.method(), attempt) {
-                                tokio::time::sleep(self.retry.delay(attempt, None)).await;
-                                continue;
-                            }
-                            return Err(ClusterError::Connection { what, source });
-                        }
-                    };
-                    if retry::is_retryable_status(status) {
-                        if self.retry.may_retry(req.method(), attempt) {
-                            tokio::time::sleep(self.retry.delay(attempt, retry_after)).await;
-                            continue;
-                        }
-                        if attempt > 1 {
-                            let (reason, message) = status_of(&body);
-                            return Err(ClusterError::Exhausted {
-                                what,
-                                attempts: attempt,
-                                last: format!("{} {reason} {message}", status.as_u16())
-                                    .trim()
-                                    .to_string(),
-                            });
-                        }
-                    }
-                    return Ok(Answer { status, body });
-                }
-            }
-        }
+        transport::send(
+            &self.client,
+            Some(&self.server),
+            &self.retry,
+            Replay::ByMethod,
+            req,
+        )
+        .await
+    }
+
+    /// The API server URL.
+    pub fn server(&self) -> &str {
+        &self.server
     }
 
     /// Send and decode a JSON answer; non-2xx statuses become [`ClusterError::Api`].
@@ -505,9 +467,16 @@ impl Cluster {
         };
         let started = Instant::now();
         loop {
-            let state = match self.get(res, namespace, name).await? {
-                None => Readiness::Pending("not found yet".into()),
-                Some(obj) => ready::readiness(&obj),
+            // A transient failure (5xx, 429, a lost connection, each already
+            // retried) is one more pending state: the wait goes on until its
+            // deadline, and a timeout then names the last failure.
+            let state = match self.get(res, namespace, name).await {
+                Ok(None) => Readiness::Pending("not found yet".into()),
+                Ok(Some(obj)) => ready::readiness(&obj),
+                Err(e) if e.is_transient() => {
+                    Readiness::Pending(format!("cannot read it: {}", e.cause()))
+                }
+                Err(e) => return Err(e),
             };
             match state {
                 Readiness::Ready => return Ok(()),
@@ -548,18 +517,6 @@ pub fn describe_object(object: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn status_bodies_are_read_for_messages() {
-        let (reason, message) = status_of(
-            br#"{"kind":"Status","reason":"Conflict","message":"conflict with \"kubectl-scale\""}"#,
-        );
-        assert_eq!(reason, "Conflict");
-        assert!(message.contains("kubectl-scale"));
-        let (reason, message) = status_of(b"upstream connect error");
-        assert_eq!(reason, "");
-        assert_eq!(message, "upstream connect error");
-    }
 
     #[test]
     fn objects_are_described_by_kind_namespace_name() {

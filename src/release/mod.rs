@@ -18,9 +18,18 @@
 //! write (renew, take-over, succeed, fail) carries the `resourceVersion` it read,
 //! so a holder that lost its lease finds out at its next write
 //! ([`ReleaseError::LeaseLost`]). [`Releases::begin`] refuses while another
-//! holder's lease is unexpired, naming the holder and since when; an expired lease
-//! (a killed deploy) is taken over: its record becomes `failed` with the reason,
-//! and [`Transaction::took_over`] says so. No release is ever stuck.
+//! holder's lease is unexpired, naming the holder and since when; an expired lease,
+//! or one whose holder process is known gone ([`holder`]: a killed deploy on this
+//! machine), is taken over: its record becomes `failed` with the reason, and
+//! [`Transaction::took_over`] says so. No release is ever stuck.
+//!
+//! # Exactly one `deployed` revision
+//!
+//! [`Transaction::succeed`] supersedes the current revision before recording its
+//! own: no instant has two `deployed` records, and one interrupted in between
+//! leaves none, which [`current`] reads as the last one deployed. Before a new
+//! pending record, [`Releases::begin`] repairs any history that breaks the rule
+//! ([`repair`]) and [`Transaction::repaired`] says what it rewrote.
 //! Expiry is judged by the clock of the process that wants the lease, against the
 //! expiry instant the holder wrote: hosts are assumed roughly in sync (NTP); a
 //! skew only shortens or lengthens the wait by that much. A pending record names
@@ -32,6 +41,8 @@
 //! objects (applying and pruning are `cluster`'s), and it prints nothing.
 
 mod codec;
+pub mod holder;
+pub mod repair;
 mod secret;
 mod store;
 
@@ -163,6 +174,16 @@ pub enum ReleaseError {
     },
     #[error("could not take the deploy lease of {namespace}/{release}: other deploys keep racing for it; try again")]
     Contended { namespace: String, release: String },
+    #[error("release {namespace}/{release}: revision {revision} was applied, but its record could not be written ({left})")]
+    NotRecorded {
+        namespace: String,
+        release: String,
+        revision: u32,
+        /// What state the record is left in.
+        left: String,
+        #[source]
+        source: Box<ReleaseError>,
+    },
     #[error("release record {name} already exists")]
     RecordExists { name: String },
     #[error("release record {name} was changed by someone else")]
@@ -199,12 +220,12 @@ pub enum ReleaseError {
     },
     #[error("release {namespace}/{release} has no earlier deployed revision to roll back to")]
     NothingToRollBackTo { namespace: String, release: String },
-    #[error("cannot {op} {name} in the cluster")]
-    Kube {
+    #[error("cannot {op} release record {name}: {source}")]
+    Cluster {
         op: &'static str,
         name: String,
         #[source]
-        source: Box<kube::Error>,
+        source: Box<crate::cluster::ClusterError>,
     },
 }
 
@@ -294,6 +315,11 @@ impl<S: Store> Releases<S> {
         }
     }
 
+    /// How long a deploy lease lasts without renewal.
+    pub fn lease_duration(&self) -> Duration {
+        self.lease
+    }
+
     /// The newest `deployed` record: the base for diff and prune.
     pub async fn current(&self, ns: &str, release: &str) -> Result<Option<Record>, ReleaseError> {
         Ok(current(&self.history(ns, release).await?).cloned())
@@ -350,7 +376,7 @@ impl<S: Store> Releases<S> {
         let now = self.clock.now();
         for s in all.iter().filter(|s| s.record.status == Status::Pending) {
             let expires = self.expiry(s);
-            if expires > now {
+            if expires > now && !holder_gone(s) {
                 return Err(self.held(s, expires));
             }
         }
@@ -369,15 +395,22 @@ impl<S: Store> Releases<S> {
         meta: RecordMeta,
     ) -> Result<Transaction<S>, ReleaseError> {
         let mut took_over: Vec<String> = Vec::new();
+        let mut repaired: Vec<String> = Vec::new();
         for _attempt in 0..5 {
             let all = self.sorted(ns, release).await?;
             let now = self.clock.now();
             let mut raced = false;
             for s in all.iter().filter(|s| s.record.status == Status::Pending) {
                 let expires = self.expiry(s);
-                if expires > now {
+                let gone = holder_gone(s);
+                if expires > now && !gone {
                     return Err(self.held(s, expires));
                 }
+                let why = if gone {
+                    "its process on this machine is gone".to_string()
+                } else {
+                    format!("expired {}", timestamp(expires))
+                };
                 let (holder, since) = match &s.lease {
                     Some(l) => (l.holder.clone(), timestamp(l.acquired_at)),
                     None => (
@@ -389,16 +422,54 @@ impl<S: Store> Releases<S> {
                 abandoned.status = Status::Failed;
                 abandoned.updated_at = now;
                 abandoned.error = Some(format!(
-                    "abandoned: the deploy by {holder} stopped renewing its lease (expired {}); taken over by {}",
-                    timestamp(expires),
+                    "abandoned: the deploy by {holder} stopped renewing its lease ({why}); taken over by {}",
                     self.holder
                 ));
                 match self.store.update(&abandoned, None, &s.version).await {
                     Ok(_) => took_over.push(format!(
-                        "took over the expired deploy lease of {ns}/{release} held by {holder} since {since} (expired {}); its revision {} is recorded as failed",
-                        timestamp(expires),
+                        "took over the deploy lease of {ns}/{release} held by {holder} since {since} ({why}); its revision {} is recorded as failed",
                         s.record.revision
                     )),
+                    Err(ReleaseError::RecordChanged { .. } | ReleaseError::RecordGone { .. }) => {
+                        raced = true;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if raced {
+                continue;
+            }
+            // No live deploy is left: make exactly one revision `deployed`.
+            let taken: Vec<u32> = all
+                .iter()
+                .filter(|s| s.record.status == Status::Pending)
+                .map(|s| s.record.revision)
+                .collect();
+            let mut all = all;
+            for s in all
+                .iter_mut()
+                .filter(|s| taken.contains(&s.record.revision))
+            {
+                s.record.status = Status::Failed;
+            }
+            let records: Vec<Record> = all.iter().map(|s| s.record.clone()).collect();
+            for fix in repair::repairs(&records) {
+                let Some(s) = all.iter_mut().find(|s| s.record.revision == fix.revision) else {
+                    continue;
+                };
+                let mut fixed = s.record.clone();
+                fixed.status = fix.status;
+                fixed.updated_at = now;
+                match self.store.update(&fixed, None, &s.version).await {
+                    Ok(version) => {
+                        s.record = fixed;
+                        s.version = version;
+                        repaired.push(format!(
+                            "repaired the history of {ns}/{release}: {}",
+                            fix.reason
+                        ));
+                    }
                     Err(ReleaseError::RecordChanged { .. } | ReleaseError::RecordGone { .. }) => {
                         raced = true;
                         break;
@@ -447,6 +518,7 @@ impl<S: Store> Releases<S> {
                         } else {
                             Some(took_over.join("; "))
                         },
+                        repaired,
                         namespace: ns.to_string(),
                         release: release.to_string(),
                         store: self.store.clone(),
@@ -615,6 +687,9 @@ pub struct Transaction<S: Store = SecretStore> {
     /// When an expired lease was taken over: a message for the user saying whose,
     /// since when, and which revision was marked failed.
     pub took_over: Option<String>,
+    /// What [`Releases::begin`] repaired in the history (see [`repair`]), one
+    /// sentence per rewritten record.
+    pub repaired: Vec<String>,
     namespace: String,
     release: String,
     store: Arc<S>,
@@ -703,22 +778,72 @@ impl<S: Store> Transaction<S> {
         }
     }
 
-    /// The deploy succeeded: the record becomes `deployed` with its manifest and
-    /// inventory, the lease is released, the previously deployed revision becomes
-    /// `superseded` (or `rolled-back`), and the history limit is enforced.
+    /// The deploy succeeded: the previously deployed revision becomes
+    /// `superseded` (or `rolled-back`), then the record becomes `deployed`
+    /// with its manifest and inventory (releasing the lease), and the history
+    /// limit is enforced. In this order no instant has two `deployed`
+    /// revisions; one stopped in between leaves none, with this pending
+    /// record naming what it applied, which the next [`Releases::begin`]
+    /// repairs.
+    ///
+    /// When a record cannot be written, the record is written `failed`
+    /// instead (the previous deployed revision stays the base) if that still
+    /// goes through, else it is left pending for the next deploy to take over
+    /// (at once on this machine: see [`holder`]); the error is
+    /// [`ReleaseError::NotRecorded`] either way.
     pub async fn succeed(
         self,
         manifest: String,
         inventory: Vec<ObjectRef>,
     ) -> Result<Record, ReleaseError> {
-        let record = self
-            .finish(Status::Deployed, None, manifest, inventory)
-            .await?;
+        let recorded = self
+            .record_deployed(manifest.clone(), inventory.clone())
+            .await;
+        let record = match recorded {
+            Ok(record) => record,
+            // Someone else holds the record now: nothing more to write.
+            Err(e @ ReleaseError::LeaseLost { .. }) => return Err(e),
+            Err(e) => {
+                let left = match self
+                    .finish(
+                        Status::Failed,
+                        Some(format!(
+                            "applied, but recording it deployed failed: {}",
+                            crate::secrets::taint::redact(&e.to_string(), "<masked>")
+                        )),
+                        manifest,
+                        inventory,
+                    )
+                    .await
+                {
+                    Ok(_) => "it is recorded failed instead; the next deploy starts from the previous deployed revision".to_string(),
+                    Err(_) => "it is left pending; the next deploy on this machine takes its lease over at once, one elsewhere once the lease expires".to_string(),
+                };
+                return Err(ReleaseError::NotRecorded {
+                    namespace: self.namespace.clone(),
+                    release: self.release.clone(),
+                    revision: self.revision,
+                    left,
+                    source: Box::new(e),
+                });
+            }
+        };
         let all = self.sorted(&record.namespace, &record.release).await?;
+        self.enforce_history_limit(&record, &all).await?;
+        Ok(record)
+    }
+
+    /// Supersede every other deployed revision, then record ours deployed.
+    async fn record_deployed(
+        &self,
+        manifest: String,
+        inventory: Vec<ObjectRef>,
+    ) -> Result<Record, ReleaseError> {
+        let all = self.sorted(&self.namespace, &self.release).await?;
         let previous_revision = self.previous.as_ref().map(|p| p.revision);
         for s in all
             .iter()
-            .filter(|s| s.record.status == Status::Deployed && s.record.revision != record.revision)
+            .filter(|s| s.record.status == Status::Deployed && s.record.revision != self.revision)
         {
             let mut replaced = s.record.clone();
             replaced.status = if Some(s.record.revision) == previous_revision {
@@ -728,15 +853,24 @@ impl<S: Store> Transaction<S> {
             };
             replaced.updated_at = self.clock.now();
             match self.store.update(&replaced, None, &s.version).await {
-                // Someone else touched or removed it meanwhile; `current` picks the
-                // newest deployed record anyway, so this is not worth failing for.
+                // Someone else touched or removed it meanwhile (not while we
+                // hold the lease, but by hand): the next begin repairs it.
                 Ok(_)
                 | Err(ReleaseError::RecordChanged { .. } | ReleaseError::RecordGone { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
-        self.enforce_history_limit(&record, &all).await?;
-        Ok(record)
+        self.finish(Status::Deployed, None, manifest, inventory)
+            .await
+    }
+
+    /// Give the lease back before anything was applied (another release of
+    /// the rollout could not be leased, or one it needs failed): the pending
+    /// record is deleted, leaving the history as it was.
+    pub async fn abandon(self) -> Result<(), ReleaseError> {
+        self.store
+            .delete(&self.namespace, &self.release, self.revision)
+            .await
     }
 
     /// The deploy failed: the record becomes `failed` with `error` (values
@@ -856,6 +990,11 @@ impl<S: Store> Transaction<S> {
     }
 }
 
+/// Whether a pending record's lease holder is known to have exited.
+fn holder_gone(s: &Stored) -> bool {
+    s.process.as_deref().is_some_and(holder::is_gone)
+}
+
 /// The release's records in revision order.
 async fn sorted<S: Store>(store: &S, ns: &str, release: &str) -> Result<Vec<Stored>, ReleaseError> {
     let mut all = store.list(ns, release).await?;
@@ -868,13 +1007,25 @@ pub(crate) mod tests;
 
 /// The newest `deployed` record of a history in revision order: the base of the
 /// next diff and prune, and what `status` reports as current.
+/// A history an interrupted deploy left without any `deployed` revision (see
+/// [`repair`]) counts the newest one that was deployed, as the repair will.
 pub fn current(history: &[Record]) -> Option<&Record> {
-    history.iter().rev().find(|r| r.status == Status::Deployed)
+    history
+        .iter()
+        .rev()
+        .find(|r| r.status == Status::Deployed)
+        .or_else(|| {
+            history
+                .iter()
+                .rev()
+                .find(|r| matches!(r.status, Status::Superseded | Status::RolledBack))
+        })
 }
 
 /// What a deploy or restore may prune: the current (newest deployed) revision's
-/// inventory, plus whatever failed attempts after it applied (a failed deploy can
-/// leave new objects behind). `history` is in ascending revision order.
+/// inventory, plus whatever failed or abandoned attempts after it applied (a
+/// failed deploy can leave new objects behind; a killed one's pending record
+/// names what it was applying). `history` is in ascending revision order.
 pub fn prune_base(history: &[Record]) -> Vec<crate::manifest::ObjectRef> {
     let current = current(history);
     let since = current.map_or(0, |c| c.revision);
@@ -882,7 +1033,7 @@ pub fn prune_base(history: &[Record]) -> Vec<crate::manifest::ObjectRef> {
         current.map(|c| c.inventory.clone()).unwrap_or_default();
     for r in history
         .iter()
-        .filter(|r| r.revision > since && r.status == Status::Failed)
+        .filter(|r| r.revision > since && matches!(r.status, Status::Failed | Status::Pending))
     {
         for o in &r.inventory {
             if !base.contains(o) {

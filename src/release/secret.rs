@@ -8,19 +8,26 @@
 //!   `berth.deploy/lease-holder`, `-acquired`, `-renewed`, `-expires` (RFC 3339),
 //!   readable with `kubectl describe secret`;
 //! - updates carry `metadata.resourceVersion`, so the API server refuses a write
-//!   based on a stale read (409): the compare-and-swap the lease relies on.
+//!   based on a stale read (409): the compare-and-swap the lease relies on;
+//! - every request is retried like any idempotent one ([`crate::cluster::transport`]:
+//!   500, 503, 429 after its `Retry-After`, a lost connection or answer). A
+//!   write is safe to replay because of that compare-and-swap: a replay answered
+//!   409 reads the record back, and when it holds exactly what was written, the
+//!   earlier attempt did land and the write succeeded.
 //!
 //! The building of Secrets from records and back is pure and unit-tested here.
 
 use std::collections::BTreeMap;
 
-use crate::cluster::retry::{is_retryable_status, RetryPolicy};
+use crate::cluster::status::status_of;
+use crate::cluster::transport::{self, Replay};
+use crate::cluster::{ClusterError, RetryPolicy};
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::ByteString;
-use kube::api::{DeleteParams, ListParams, PostParams};
-use kube::Api;
+use kube::core::params::{DeleteParams, GetParams, ListParams, PostParams};
+use kube::core::{Request, Resource};
 
 use super::codec;
 use super::store::{Lease, Store, Stored};
@@ -34,21 +41,121 @@ const HOLDER: &str = "berth.deploy/lease-holder";
 const ACQUIRED: &str = "berth.deploy/lease-acquired";
 const RENEWED: &str = "berth.deploy/lease-renewed";
 const EXPIRES: &str = "berth.deploy/lease-expires";
+/// The lease holder's process identity ([`super::holder`]), when known.
+const PROCESS: &str = "berth.deploy/lease-process";
 
 /// Revision records as Secrets in the cluster.
 #[derive(Clone)]
 pub struct SecretStore {
     client: kube::Client,
+    retry: RetryPolicy,
 }
 
 impl SecretStore {
-    /// A store talking to the cluster behind `client`.
+    /// A store talking to the cluster behind `client`, retrying with the
+    /// default [`RetryPolicy`].
     pub fn new(client: kube::Client) -> SecretStore {
-        SecretStore { client }
+        SecretStore {
+            client,
+            retry: RetryPolicy::default(),
+        }
     }
 
-    fn api(&self, ns: &str) -> Api<Secret> {
-        Api::namespaced(self.client.clone(), ns)
+    /// The same store with another retry policy (tests, fast fault runs).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> SecretStore {
+        self.retry = retry;
+        self
+    }
+
+    fn request(&self, ns: &str) -> Request {
+        Request::new(<Secret as Resource>::url_path(&(), Some(ns)))
+    }
+
+    /// Send one request; a failure to build or send it is `op` on `name`.
+    async fn send(
+        &self,
+        op: &'static str,
+        name: &str,
+        replay: Replay,
+        req: Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+    ) -> Result<transport::Answer, ReleaseError> {
+        let req = req.map_err(|source| {
+            failed(
+                op,
+                name,
+                ClusterError::BuildRequest {
+                    what: format!("{op} {name}"),
+                    source,
+                },
+            )
+        })?;
+        transport::send(&self.client, None, &self.retry, replay, req)
+            .await
+            .map_err(|e| failed(op, name, e))
+    }
+
+    /// GET one record Secret (`None`: it does not exist).
+    async fn get(&self, ns: &str, name: &str) -> Result<Option<Secret>, ReleaseError> {
+        let req = self.request(ns).get(name, &GetParams::default());
+        let what = format!("{ns}/{name}");
+        let answer = self.send("read", &what, Replay::ByMethod, req).await?;
+        if answer.status == http::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        decode_secret("read", &what, answer).map(Some)
+    }
+
+    /// After a replayed write was answered 409: whether the record now holds
+    /// exactly what we wrote (our earlier attempt landed); its version if so.
+    async fn landed(
+        &self,
+        record: &Record,
+        lease: Option<&Lease>,
+    ) -> Result<Option<String>, ReleaseError> {
+        let name = record_name(&record.release, record.revision);
+        let Some(secret) = self.get(&record.namespace, &name).await? else {
+            return Ok(None);
+        };
+        let stored = from_secret(&secret)?;
+        let same_lease = match (lease, &stored.lease) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        };
+        Ok((stored.record == *record && same_lease).then_some(stored.version))
+    }
+}
+
+/// `op` on release record `name` failed in the cluster.
+fn failed(op: &'static str, name: &str, source: ClusterError) -> ReleaseError {
+    ReleaseError::Cluster {
+        op,
+        name: name.to_string(),
+        source: Box::new(source),
+    }
+}
+
+/// A 2xx answer's Secret; any other answer as the server's error.
+fn decode_secret(
+    op: &'static str,
+    name: &str,
+    answer: transport::Answer,
+) -> Result<Secret, ReleaseError> {
+    let what = format!("{op} release record {name}");
+    if !answer.status.is_success() {
+        return Err(failed(op, name, api_error(what, &answer)));
+    }
+    serde_json::from_slice(&answer.body)
+        .map_err(|source| failed(op, name, ClusterError::Decode { what, source }))
+}
+
+fn api_error(what: String, answer: &transport::Answer) -> ClusterError {
+    let (reason, message) = status_of(&answer.body);
+    ClusterError::Api {
+        what,
+        code: answer.status.as_u16(),
+        reason,
+        message,
     }
 }
 
@@ -75,12 +182,17 @@ pub fn to_secret(
         ("status".to_string(), record.status.as_str().to_string()),
     ]);
     let annotations = lease.map(|l| {
-        BTreeMap::from([
+        let mut a = BTreeMap::from([
             (HOLDER.to_string(), l.holder.clone()),
             (ACQUIRED.to_string(), l.acquired_at.to_rfc3339()),
             (RENEWED.to_string(), l.renewed_at.to_rfc3339()),
             (EXPIRES.to_string(), l.expires_at.to_rfc3339()),
-        ])
+        ]);
+        // Whoever writes a lease holds it: the identity is this process's.
+        if let Some(id) = super::holder::this_process() {
+            a.insert(PROCESS.to_string(), id.to_string());
+        }
+        a
     });
     Ok(Secret {
         metadata: ObjectMeta {
@@ -125,81 +237,45 @@ pub fn from_secret(secret: &Secret) -> Result<Stored, ReleaseError> {
         }),
         _ => None,
     };
+    let process = lease.as_ref().and(get(PROCESS)).cloned();
     Ok(Stored {
         record,
         lease,
+        process,
         version: secret.metadata.resource_version.clone().unwrap_or_default(),
     })
-}
-
-fn kube_error(op: &'static str, name: String, source: kube::Error) -> ReleaseError {
-    ReleaseError::Kube {
-        op,
-        name,
-        source: Box::new(source),
-    }
-}
-
-fn api_code(err: &kube::Error) -> Option<u16> {
-    match err {
-        kube::Error::Api(status) => Some(status.code),
-        _ => None,
-    }
-}
-
-/// How a failed request may be retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Retry {
-    /// Reads and deletes: any transient failure (5xx, 429, connection).
-    Idempotent,
-    /// Creates and compare-and-swap updates: only answers saying the server did
-    /// not process the request (429, 503); a lost answer is not retried, since
-    /// the write may have happened.
-    NotProcessed,
-}
-
-fn transient(err: &kube::Error, retry: Retry) -> bool {
-    let status = api_code(err).and_then(|c| http::StatusCode::from_u16(c).ok());
-    match (status, retry) {
-        (Some(s), _) if s == http::StatusCode::TOO_MANY_REQUESTS => true,
-        (Some(s), _) if s == http::StatusCode::SERVICE_UNAVAILABLE => true,
-        (Some(s), Retry::Idempotent) => is_retryable_status(s),
-        (Some(_), Retry::NotProcessed) => false,
-        (None, Retry::Idempotent) => matches!(
-            err,
-            kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)
-        ),
-        (None, Retry::NotProcessed) => false,
-    }
-}
-
-/// Run `op` while it fails transiently, with the attempts and backoff of the
-/// cluster's [`RetryPolicy`] (kube's typed errors carry no `Retry-After`).
-async fn with_retry<T, F, Fut>(retry: Retry, mut op: F) -> Result<T, kube::Error>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, kube::Error>>,
-{
-    let policy = RetryPolicy::default();
-    let mut attempt = 1;
-    loop {
-        match op().await {
-            Err(e) if attempt < policy.attempts && transient(&e, retry) => {
-                tokio::time::sleep(policy.delay(attempt, None)).await;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
 }
 
 impl Store for SecretStore {
     async fn list(&self, ns: &str, release: &str) -> Result<Vec<Stored>, ReleaseError> {
         let params = ListParams::default().labels(&selector(release));
-        let api = self.api(ns);
-        let list = with_retry(Retry::Idempotent, || api.list(&params))
-            .await
-            .map_err(|e| kube_error("list", format!("records of {ns}/{release}"), e))?;
+        let what = format!("{ns}/{release}");
+        let answer = self
+            .send(
+                "list",
+                &what,
+                Replay::ByMethod,
+                self.request(ns).list(&params),
+            )
+            .await?;
+        if !answer.status.is_success() {
+            return Err(failed(
+                "list",
+                &what,
+                api_error(format!("list release records {what}"), &answer),
+            ));
+        }
+        let list: k8s_openapi::List<Secret> =
+            serde_json::from_slice(&answer.body).map_err(|source| {
+                failed(
+                    "list",
+                    &what,
+                    ClusterError::Decode {
+                        what: format!("list release records {what}"),
+                        source,
+                    },
+                )
+            })?;
         list.items
             .iter()
             // Belt and braces: only our type, whatever else carries the labels.
@@ -211,13 +287,22 @@ impl Store for SecretStore {
     async fn create(&self, record: &Record, lease: Option<&Lease>) -> Result<String, ReleaseError> {
         let secret = to_secret(record, lease, None)?;
         let name = record_name(&record.release, record.revision);
-        let api = self.api(&record.namespace);
-        let pp = PostParams::default();
-        match with_retry(Retry::NotProcessed, || api.create(&pp, &secret)).await {
-            Ok(created) => Ok(created.metadata.resource_version.unwrap_or_default()),
-            Err(e) if api_code(&e) == Some(409) => Err(ReleaseError::RecordExists { name }),
-            Err(e) => Err(kube_error("create", name, e)),
+        let what = format!("{}/{name}", record.namespace);
+        let body = encode_secret(&secret, &what)?;
+        let req = self
+            .request(&record.namespace)
+            .create(&PostParams::default(), body);
+        let answer = self.send("create", &what, Replay::Writes, req).await?;
+        if answer.status == http::StatusCode::CONFLICT {
+            if answer.attempts > 1 {
+                if let Some(version) = self.landed(record, lease).await? {
+                    return Ok(version);
+                }
+            }
+            return Err(ReleaseError::RecordExists { name });
         }
+        let created = decode_secret("create", &what, answer)?;
+        Ok(created.metadata.resource_version.unwrap_or_default())
     }
 
     async fn update(
@@ -228,26 +313,57 @@ impl Store for SecretStore {
     ) -> Result<String, ReleaseError> {
         let secret = to_secret(record, lease, Some(version))?;
         let name = record_name(&record.release, record.revision);
-        let api = self.api(&record.namespace);
-        let pp = PostParams::default();
-        match with_retry(Retry::NotProcessed, || api.replace(&name, &pp, &secret)).await {
-            Ok(replaced) => Ok(replaced.metadata.resource_version.unwrap_or_default()),
-            Err(e) if api_code(&e) == Some(409) => Err(ReleaseError::RecordChanged { name }),
-            Err(e) if api_code(&e) == Some(404) => Err(ReleaseError::RecordGone { name }),
-            Err(e) => Err(kube_error("update", name, e)),
+        let what = format!("{}/{name}", record.namespace);
+        let body = encode_secret(&secret, &what)?;
+        let req = self
+            .request(&record.namespace)
+            .replace(&name, &PostParams::default(), body);
+        let answer = self.send("update", &what, Replay::Writes, req).await?;
+        match answer.status {
+            http::StatusCode::CONFLICT => {
+                if answer.attempts > 1 {
+                    if let Some(version) = self.landed(record, lease).await? {
+                        return Ok(version);
+                    }
+                }
+                Err(ReleaseError::RecordChanged { name })
+            }
+            http::StatusCode::NOT_FOUND => Err(ReleaseError::RecordGone { name }),
+            _ => {
+                let replaced = decode_secret("update", &what, answer)?;
+                Ok(replaced.metadata.resource_version.unwrap_or_default())
+            }
         }
     }
 
     async fn delete(&self, ns: &str, release: &str, revision: u32) -> Result<(), ReleaseError> {
         let name = record_name(release, revision);
-        let api = self.api(ns);
-        let dp = DeleteParams::default();
-        match with_retry(Retry::Idempotent, || api.delete(&name, &dp)).await {
-            Ok(_) => Ok(()),
-            Err(e) if api_code(&e) == Some(404) => Ok(()),
-            Err(e) => Err(kube_error("delete", name, e)),
+        let what = format!("{ns}/{name}");
+        let req = self.request(ns).delete(&name, &DeleteParams::default());
+        let answer = self.send("delete", &what, Replay::ByMethod, req).await?;
+        if answer.status.is_success() || answer.status == http::StatusCode::NOT_FOUND {
+            return Ok(());
         }
+        Err(failed(
+            "delete",
+            &what,
+            api_error(format!("delete release record {what}"), &answer),
+        ))
     }
+}
+
+/// The JSON body of a record Secret.
+fn encode_secret(secret: &Secret, what: &str) -> Result<Vec<u8>, ReleaseError> {
+    serde_json::to_vec(secret).map_err(|source| {
+        failed(
+            "encode",
+            what,
+            ClusterError::Decode {
+                what: format!("encode release record {what}"),
+                source,
+            },
+        )
+    })
 }
 
 #[cfg(test)]
@@ -304,54 +420,6 @@ mod tests {
             .unwrap()
             .insert(EXPIRES.into(), "soon".into());
         assert_eq!(from_secret(&secret).unwrap().lease, None);
-    }
-
-    fn api(code: u16) -> kube::Error {
-        kube::Error::Api(
-            kube::core::Status::failure("x", "X")
-                .with_code(code)
-                .boxed(),
-        )
-    }
-
-    #[test]
-    fn only_unprocessed_writes_are_retried() {
-        for code in [429, 503] {
-            assert!(transient(&api(code), Retry::Idempotent));
-            assert!(transient(&api(code), Retry::NotProcessed));
-        }
-        assert!(transient(&api(500), Retry::Idempotent));
-        assert!(!transient(&api(500), Retry::NotProcessed));
-        for code in [404, 409, 422] {
-            assert!(!transient(&api(code), Retry::Idempotent));
-            assert!(!transient(&api(code), Retry::NotProcessed));
-        }
-    }
-
-    #[tokio::test]
-    async fn retry_gives_up_after_the_last_attempt() {
-        let mut calls = 0;
-        let out: Result<(), _> = with_retry(Retry::Idempotent, || {
-            calls += 1;
-            async { Err(api(503)) }
-        })
-        .await;
-        assert!(out.is_err());
-        assert_eq!(calls, RetryPolicy::default().attempts);
-        let mut calls = 0;
-        let out = with_retry(Retry::NotProcessed, || {
-            calls += 1;
-            let n = calls;
-            async move {
-                if n < 2 {
-                    Err(api(429))
-                } else {
-                    Ok(n)
-                }
-            }
-        })
-        .await;
-        assert_eq!(out.unwrap(), 2);
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct Lease {
 pub struct Stored {
     pub record: Record,
     pub lease: Option<Lease>,
+    /// The lease holder's process identity ([`super::holder`]), when the
+    /// store knows it.
+    pub process: Option<String>,
     pub version: String,
 }
 
@@ -137,6 +140,7 @@ impl Store for MemoryStore {
             Stored {
                 record: record.clone(),
                 lease: lease.cloned(),
+                process: lease.and(super::holder::this_process()).map(str::to_string),
                 version: version.clone(),
             },
         );
@@ -165,6 +169,7 @@ impl Store for MemoryStore {
             Stored {
                 record: record.clone(),
                 lease: lease.cloned(),
+                process: lease.and(super::holder::this_process()).map(str::to_string),
                 version: new_version.clone(),
             },
         );

@@ -647,3 +647,127 @@ async fn intended_objects_survive_a_killed_deploy() {
     let history = bob.history("jupyter", "hub").await.unwrap();
     assert!(all_objects(&history).contains(&inv("new")[0]));
 }
+
+/// A store whose updates fail (as a cluster that stopped answering would)
+/// once `fail_after` more updates went through.
+struct Failing {
+    inner: Arc<MemoryStore>,
+    fail_after: Mutex<Option<usize>>,
+}
+
+impl Store for Failing {
+    async fn list(&self, ns: &str, release: &str) -> Result<Vec<Stored>, ReleaseError> {
+        self.inner.list(ns, release).await
+    }
+    async fn create(&self, record: &Record, lease: Option<&Lease>) -> Result<String, ReleaseError> {
+        self.inner.create(record, lease).await
+    }
+    async fn update(
+        &self,
+        record: &Record,
+        lease: Option<&Lease>,
+        version: &str,
+    ) -> Result<String, ReleaseError> {
+        let fail = {
+            let mut left = self.fail_after.lock().unwrap();
+            match left.as_mut() {
+                Some(0) => true,
+                Some(n) => {
+                    *n -= 1;
+                    false
+                }
+                None => false,
+            }
+        };
+        if fail {
+            return Err(ReleaseError::Cluster {
+                op: "update",
+                name: crate::release::record_name(&record.release, record.revision),
+                source: Box::new(crate::cluster::ClusterError::Exhausted {
+                    what: "PUT".into(),
+                    attempts: 5,
+                    last: "Error from server (InternalError): down".into(),
+                }),
+            });
+        }
+        self.inner.update(record, lease, version).await
+    }
+    async fn delete(&self, ns: &str, release: &str, revision: u32) -> Result<(), ReleaseError> {
+        self.inner.delete(ns, release, revision).await
+    }
+}
+
+#[tokio::test]
+async fn a_failure_between_record_writes_never_leaves_two_deployed() {
+    for k in 0..3 {
+        let f = Fixture::new();
+        let failing = Arc::new(Failing {
+            inner: f.store.clone(),
+            fail_after: Mutex::new(None),
+        });
+        struct Via(Arc<Failing>);
+        impl Store for Via {
+            async fn list(&self, ns: &str, r: &str) -> Result<Vec<Stored>, ReleaseError> {
+                self.0.list(ns, r).await
+            }
+            async fn create(
+                &self,
+                rec: &Record,
+                l: Option<&Lease>,
+            ) -> Result<String, ReleaseError> {
+                self.0.create(rec, l).await
+            }
+            async fn update(
+                &self,
+                rec: &Record,
+                l: Option<&Lease>,
+                v: &str,
+            ) -> Result<String, ReleaseError> {
+                self.0.update(rec, l, v).await
+            }
+            async fn delete(&self, ns: &str, r: &str, n: u32) -> Result<(), ReleaseError> {
+                self.0.delete(ns, r, n).await
+            }
+        }
+        let rel = Releases::with_store(
+            Via(failing.clone()),
+            10,
+            Duration::from_secs(300),
+            "alice@box:1".into(),
+            f.clock.clone(),
+        );
+        let tx = rel.begin("jupyter", "hub", meta("deploy")).await.unwrap();
+        tx.succeed("m1".into(), inv("a")).await.unwrap();
+        let tx = rel.begin("jupyter", "hub", meta("deploy")).await.unwrap();
+        // Updates from the k-th on fail: the supersede, our record, the fallback.
+        *failing.fail_after.lock().unwrap() = Some(k);
+        let out = tx.succeed("m2".into(), inv("b")).await;
+        let history = rel.history("jupyter", "hub").await.unwrap();
+        let deployed = history
+            .iter()
+            .filter(|r| r.status == Status::Deployed)
+            .count();
+        assert!(deployed <= 1, "k={k}: {:?}", statuses(&history));
+        if k < 2 {
+            let err = out.expect_err("a write failed");
+            assert!(
+                err.to_string()
+                    .contains("release jupyter/hub: revision 2 was applied"),
+                "k={k}: {err}"
+            );
+        }
+        // The cluster answers again; once the lease is over, the next deploy
+        // repairs the history and ends with exactly one deployed revision.
+        *failing.fail_after.lock().unwrap() = None;
+        f.clock.advance(301);
+        let tx = rel.begin("jupyter", "hub", meta("deploy")).await.unwrap();
+        tx.succeed("m3".into(), inv("c")).await.unwrap();
+        let history = rel.history("jupyter", "hub").await.unwrap();
+        let deployed: Vec<u32> = history
+            .iter()
+            .filter(|r| r.status == Status::Deployed)
+            .map(|r| r.revision)
+            .collect();
+        assert_eq!(deployed, vec![3], "k={k}: {:?}", statuses(&history));
+    }
+}

@@ -5,17 +5,15 @@
 
 use std::time::Instant;
 
-use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::diff::Summary;
-use crate::release::{Record, RecordMeta, Status};
+use crate::release::{Record, RecordMeta};
 
-use super::apply::create_implicit;
 use super::events::{Event, Operation};
+use super::leases::Leased;
 use super::plan::ReleaseDiff;
 use super::restore::atomic_rollback;
-use super::transaction::Attempt;
 use super::{ApplyCounts, ApplySettings, Rollout};
 
 /// Settings of a deploy.
@@ -104,36 +102,39 @@ impl Outcome {
 /// Deploy one release: its implicit namespace, lease and pending record,
 /// apply, record. A release that is not [due](DeployRelease::is_due) is left
 /// alone. A failed apply is recorded `failed` and returned as the error (with
-/// what `--atomic`'s rollback did on top).
+/// what `--atomic`'s rollback did on top). Many releases go through
+/// [`super::deploy_all`], which leases them all first.
 pub async fn deploy_release(
     r: &Rollout<'_>,
     settings: &DeploySettings,
     d: &DeployRelease<'_>,
 ) -> anyhow::Result<Outcome> {
+    if !d.is_due() {
+        let mut outcome = Outcome::idle(d, OutcomeStatus::Unchanged);
+        outcome.counts.unchanged = d.diff.summary.unchanged;
+        return Ok(outcome);
+    }
     let started = Instant::now();
+    let leased = super::leases::lease(r, &settings.apply, d).await?;
+    deploy_leased(r, settings, d, leased, started).await
+}
+
+/// Deploy one due release whose lease is taken: note what is applied, apply,
+/// record (or record the failure, and restore under `--atomic`).
+pub(crate) async fn deploy_leased(
+    r: &Rollout<'_>,
+    settings: &DeploySettings,
+    d: &DeployRelease<'_>,
+    leased: Leased<'_, '_>,
+    started: Instant,
+) -> anyhow::Result<Outcome> {
     let diff = d.diff;
     let mut outcome = Outcome::idle(d, OutcomeStatus::Unchanged);
     outcome.counts.unchanged = diff.summary.unchanged;
-    if !d.is_due() {
-        return Ok(outcome);
-    }
-    r.events.event(Event::Started {
-        release: &d.name,
-        steps: diff.entries.len() as u64,
-    });
-    // The release namespace must exist before its records can.
-    let implicit_created =
-        create_implicit(r.cluster, &settings.apply.field_manager, diff, r.events).await?;
-    let attempt = Attempt::begin(
-        r,
-        Operation::Deploy,
-        &d.namespace,
-        &d.name,
-        d.meta.clone(),
-        Status::Superseded,
-    )
-    .await
-    .with_context(|| format!("cannot start deploying release {}/{}", d.namespace, d.name))?;
+    let Leased {
+        attempt,
+        implicit_created,
+    } = leased;
     // Best effort: a lost lease shows up when the apply renews it.
     let _ = attempt
         .note_intended(d.manifest.clone(), diff.inventory())
@@ -151,8 +152,7 @@ pub async fn deploy_release(
             outcome.counts = counts;
             attempt
                 .succeed(d.manifest.clone(), diff.inventory())
-                .await
-                .with_context(|| format!("cannot record revision {revision} of {}", d.name))?;
+                .await?;
             outcome.status = OutcomeStatus::Deployed;
             r.events.event(Event::Deployed {
                 operation: Operation::Deploy,

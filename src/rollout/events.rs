@@ -45,8 +45,12 @@ pub enum Event<'a> {
         release: &'a str,
         object: &'a ObjectRef,
     },
-    /// The release's expired deploy lease was taken over (`message` names the old holder).
+    /// The release's expired (or dead holder's) deploy lease was taken over
+    /// (`message` names the old holder).
     TookOver { release: &'a str, message: &'a str },
+    /// The release's history broke "exactly one revision is deployed" and
+    /// was repaired (`message` says which revision became what, and why).
+    Repaired { release: &'a str, message: &'a str },
     /// The objects about to be applied could not be noted on the pending
     /// record (best effort; the rollout goes on).
     IntendedNotNoted {

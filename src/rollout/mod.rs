@@ -9,7 +9,8 @@
 //!
 //! Where things go: `plan` (what would change; reads `live` state and
 //! `records`), `apply` (waves) with `prune` and `wait`, `transaction` (lease
-//! and record of one release), `deploy` and `restore` (the two operations
+//! and record of one release), `leases` (every release's lease taken before
+//! anything is applied), `deploy` and `restore` (the two operations
 //! over it), `schedule` (many releases in `needs` order), `events`. This file
 //! holds the vocabulary they share: [`Rollout`], [`ReleaseTarget`],
 //! [`ApplySettings`], [`ApplyCounts`].
@@ -17,6 +18,7 @@
 pub mod apply;
 pub mod deploy;
 pub mod events;
+mod leases;
 pub mod live;
 pub mod plan;
 pub mod prune;

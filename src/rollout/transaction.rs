@@ -5,6 +5,10 @@
 //! later prune needs. Reports the record's side of things as events; which
 //! objects are applied is the operation's.
 //!
+//! A deploy of many releases takes every transaction before it applies
+//! anything ([`super::leases`]); one that ends before applying gives its lease
+//! back with [`Attempt::abandon`].
+//!
 //! Hooks (pre/post-install, -upgrade, -rollback) belong between
 //! [`Attempt::note_intended`] and [`Attempt::apply`], and between
 //! [`Attempt::apply`] and [`Attempt::succeed`].
@@ -40,6 +44,9 @@ impl<'r, 'a> Attempt<'r, 'a> {
         tx.set_previous_status(replaced_becomes);
         if let Some(message) = &tx.took_over {
             r.events.event(Event::TookOver { release, message });
+        }
+        for message in &tx.repaired {
+            r.events.event(Event::Repaired { release, message });
         }
         Ok(Attempt {
             r,
@@ -89,6 +96,27 @@ impl<'r, 'a> Attempt<'r, 'a> {
         self.tx
             .hold(apply_release(self.r.cluster, settings, diff, self.r.events))
             .await
+    }
+
+    /// Extend the lease (while the release waits for the ones it needs).
+    pub async fn renew(&self) -> Result<(), ReleaseError> {
+        self.tx.renew().await
+    }
+
+    /// Give the lease back before anything of the release was applied: its
+    /// pending record goes, the history stays as it was.
+    pub async fn abandon(self) -> Result<(), ReleaseError> {
+        self.tx.abandon().await
+    }
+
+    /// The release this transaction records.
+    pub fn release(&self) -> &str {
+        &self.release
+    }
+
+    /// The rollout this transaction belongs to.
+    pub fn rollout(&self) -> &'r Rollout<'a> {
+        self.r
     }
 
     /// Record the revision `deployed` with `manifest` and `inventory`.

@@ -147,6 +147,7 @@ impl Events for ProgressEvents<'_> {
                 self.on(release, |p| p.step(&format!("ready {object}")));
             }
             Event::TookOver { message, .. } => self.ui.warn(message),
+            Event::Repaired { message, .. } => self.ui.warn(message),
             Event::IntendedNotNoted {
                 operation,
                 release,

@@ -315,6 +315,11 @@ async fn serve_request(
         body,
     };
     let reply = handler::handle(&shared, &request);
+    if action == Some(FaultAction::DropAfter) {
+        entry.status = 0;
+        shared.log().push(entry);
+        return Err(Dropped);
+    }
     let resp = match reply {
         handler::Reply::Json(code, v, ct) => {
             entry.status = code;
