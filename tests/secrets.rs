@@ -695,6 +695,20 @@ fn kms_keys_interop_through_moto_with_and_without_context() {
     out.assert_code(1);
     out.assert_stderr_contains(&["no key could decrypt", &format!("kms {arn}")]);
     out.assert_never_printed(&["kms-SECRET"]);
+    // KMS failures read as messages, never as the SDK's Debug dumps: a
+    // refused context, and an endpoint where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut dead_env = env.clone();
+    dead_env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
+    dead_env.push(("AWS_ENDPOINT_URL", dead));
+    let unreachable = berth_run(d, &["secrets", "decrypt", "b.yaml"], &dead_env);
+    unreachable.assert_code(1);
+    unreachable.assert_stderr_contains(&["no key could decrypt", "dispatch failure"]);
+    for o in [&out, &unreachable] {
+        o.assert_never_printed(&["kms-SECRET", "DispatchFailure", "ConnectorError", "{ "]);
+    }
 }
 
 #[test]

@@ -413,19 +413,9 @@ pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync)
     slots.into_iter().map(|(_, r)| r).collect()
 }
 
-/// An error and its causes on one line.
+/// An error and its causes on one line ([`crate::ui::one_line`]).
 pub(crate) fn describe(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cause = c.source();
-    }
-    out
+    crate::ui::one_line(e)
 }
 
 /// `--output json` of `berth render` (documented in docs/output/render.md).

@@ -155,6 +155,23 @@ pub fn paint(on: bool, code: &str, text: &str) -> String {
     }
 }
 
+/// An error and its causes on one line, joined with `: `, leaving out a
+/// cause that an outer message already spells out (many errors repeat their
+/// source in their own text). Never a `Debug` dump.
+pub fn one_line(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
 /// Print an error and its causes on stderr: `error: …` then `  caused by: …`.
 /// Values from SOPS files are always masked in errors (an API server may echo
 /// a value back in its message).

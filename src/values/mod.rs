@@ -418,24 +418,6 @@ impl Loader {
         Ok(user)
     }
 
-    /// The values a chart with subcharts renders with: the user values
-    /// ([`Loader::user_values`]) coalesced onto `chart` and its subcharts as
-    /// Helm's `CoalesceValues` does. Warnings print to stderr once per loader.
-    /// This skips Helm's `ProcessDependencies`; a Helm chart's release takes
-    /// [`Loader::user_values`], `chart::helm::dependencies::process`, then
-    /// [`Loader::coalesce_user`].
-    pub fn chart_values(
-        &mut self,
-        chart: &ChartDefaults,
-        sources: &[ValueSource],
-        cli: &CommandLineValues,
-    ) -> Result<Value, ValuesError> {
-        let user = self.user_values(sources, cli)?;
-        let (values, warnings) = coalesce_chart(chart, user)?;
-        self.warn(warnings);
-        Ok(Value::Object(values))
-    }
-
     /// `user` (from [`Loader::user_values`]) coalesced onto `chart` and its
     /// subcharts as Helm's `CoalesceValues` does, for a chart whose
     /// dependencies were processed with those same user values first.

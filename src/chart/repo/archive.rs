@@ -4,45 +4,27 @@
 //! `NAME-VERSION.tgz` as `helm dependency update` vendors it. Loading a
 //! subchart for rendering is `chart::helm`'s business, not this module's.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-
-use flate2::read::GzDecoder;
 
 use super::chartfile::ChartFile;
 use super::RepoError;
+use crate::chart::helm::archive::load_archive_files;
 use crate::chart::helm::ignore::Rules;
 
-/// Largest `Chart.yaml` read out of an archive.
-const MAX_CHART_YAML: u64 = 4 << 20;
-
-/// The `Chart.yaml` of a chart archive (`TOP/Chart.yaml`); `shown` names it in errors.
+/// The `Chart.yaml` of a chart archive (`TOP/Chart.yaml`), read with Helm's
+/// archive loader ([`load_archive_files`]: its path checks and size limits);
+/// `shown` names the archive in errors.
 pub(crate) fn chart_file_of(bytes: &[u8], shown: &str) -> Result<ChartFile, RepoError> {
     let corrupt = |message: String| RepoError::Archive {
         path: shown.to_string(),
         message,
     };
-    let mut tar = tar::Archive::new(GzDecoder::new(bytes));
-    let entries = tar
-        .entries()
-        .map_err(|e| corrupt(format!("not a gzipped tar archive: {e}")))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| corrupt(format!("corrupt archive: {e}")))?;
-        let path = entry
-            .path()
-            .map_err(|e| corrupt(format!("corrupt archive: {e}")))?
-            .into_owned();
-        let parts: Vec<_> = path.components().collect();
-        if parts.len() == 2 && parts[1].as_os_str() == "Chart.yaml" {
-            let mut text = String::new();
-            entry
-                .take(MAX_CHART_YAML)
-                .read_to_string(&mut text)
-                .map_err(|e| corrupt(format!("corrupt archive: {e}")))?;
-            return ChartFile::parse(&text, &format!("{shown}: {}", path.display()));
-        }
-    }
-    Err(corrupt("Chart.yaml file is missing".into()))
+    let files = load_archive_files(bytes).map_err(|e| corrupt(format!("corrupt archive: {e}")))?;
+    let chart_yaml = files
+        .iter()
+        .find(|f| f.name == "Chart.yaml")
+        .ok_or_else(|| corrupt("Chart.yaml file is missing".into()))?;
+    ChartFile::parse(&chart_yaml.text(), &format!("{shown}: Chart.yaml"))
 }
 
 /// [`chart_file_of`] for a file on disk.
@@ -140,6 +122,7 @@ fn walk(root: &Path, dir: &Path, rules: &Rules, out: &mut Vec<PathBuf>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use flate2::read::GzDecoder;
 
     #[test]
     fn a_packed_directory_reads_back_and_packs_to_the_same_bytes() {

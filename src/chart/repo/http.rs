@@ -19,18 +19,7 @@ pub(crate) fn install_crypto_provider() {
 
 /// The reason of a reqwest error, its URL left out, with its causes.
 pub(crate) fn reason(err: reqwest::Error) -> String {
-    let err = err.without_url();
-    let mut out = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
+    crate::ui::one_line(&err.without_url())
 }
 
 impl Http {

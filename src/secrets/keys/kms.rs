@@ -99,8 +99,10 @@ fn context(key: &KmsKey) -> Option<HashMap<String, String>> {
     (!key.context.is_empty()).then(|| key.context.clone().into_iter().collect())
 }
 
+/// An AWS SDK error as its message and causes (`dispatch failure: io error:
+/// ... Connection refused`), not the SDK's `Debug` dump of its types.
 fn sdk_err<E: std::error::Error>(e: E) -> KeyError {
-    KeyError::Kms(aws_sdk_kms::error::DisplayErrorContext(e).to_string())
+    KeyError::Kms(crate::ui::one_line(&e))
 }
 
 impl MasterKey for KmsKey {
