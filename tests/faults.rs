@@ -310,6 +310,23 @@ fn two_deployed_revisions_are_repaired() {
     out.assert_code(0);
     out.assert_stderr_contains(&["repaired the history of fb/api"]);
     assert_eq!(deployed(&server, "fb", "api"), vec![4]);
+
+    // A deploy that changes no object repairs too (it records a revision,
+    // which a history without breakage would not need).
+    deploy(t.path(), &server, "v2", &[]).assert_code(0);
+    let quiet = deploy(t.path(), &server, "v2", &[]);
+    quiet.assert_code(0);
+    quiet.assert_stderr_contains(&["Nothing to deploy"]);
+    let current = deployed(&server, "fb", "api");
+    assert_eq!(current.len(), 1, "{current:?}");
+    set_status(&server, "fb", "api", 1, "deployed");
+    let out = deploy(t.path(), &server, "v2", &[]);
+    out.assert_code(0);
+    out.assert_stderr_contains(&[&format!(
+        "repaired the history of fb/api: revision 1 was recorded deployed as well as revision {}",
+        current[0]
+    )]);
+    assert_eq!(deployed(&server, "fb", "api"), vec![current[0] + 1]);
 }
 
 #[test]

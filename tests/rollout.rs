@@ -196,6 +196,7 @@ fn one<'a>(
         },
         diff,
         current,
+        repair_due: false,
     }
 }
 

@@ -55,7 +55,8 @@ async fn deploy(ui: &Ui, global: &GlobalArgs, args: &DeployArgs) -> anyhow::Resu
         .iter()
         .zip(&p.diffs)
         .zip(&p.current)
-        .map(|((r, diff), current)| DeployRelease {
+        .zip(&p.repair_due)
+        .map(|(((r, diff), current), repair_due)| DeployRelease {
             name: r.name.clone(),
             namespace: r.namespace.clone(),
             needs: r.needs.clone(),
@@ -69,9 +70,10 @@ async fn deploy(ui: &Ui, global: &GlobalArgs, args: &DeployArgs) -> anyhow::Resu
             },
             diff,
             current: current.as_ref(),
+            repair_due: *repair_due,
         })
         .collect();
-    let records_due = releases.iter().any(|d| !d.is_recorded());
+    let records_due = releases.iter().any(|d| !d.is_recorded() || d.repair_due);
     let finish = |outcomes: &[Outcome]| -> anyhow::Result<Exit> {
         if ui.json() {
             ui.print_json(&DeployJson {

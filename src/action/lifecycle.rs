@@ -152,6 +152,9 @@ pub struct Prepared {
     pub releases: Releases,
     /// Newest deployed record per rendered release (same order).
     pub current: Vec<Option<Record>>,
+    /// Per rendered release (same order): its history needs a repair, so a
+    /// deploy writes a record even when nothing changed.
+    pub repair_due: Vec<bool>,
     /// The plan per rendered release (same order).
     pub diffs: Vec<ReleaseDiff>,
 }
@@ -192,10 +195,12 @@ pub async fn prepare(
         revisions: &revisions,
     })?;
     let mut current = Vec::with_capacity(rendered.releases.len());
+    let mut repair_due = Vec::with_capacity(rendered.releases.len());
     let mut targets = Vec::with_capacity(rendered.releases.len());
     for r in &rendered.releases {
         let base = bases.remove(&r.name).unwrap_or_default();
         current.push(base.current);
+        repair_due.push(base.repair_due);
         targets.push(ReleaseTarget {
             name: r.name.clone(),
             namespace: r.namespace.clone(),
@@ -210,6 +215,7 @@ pub async fn prepare(
         cluster,
         releases,
         current,
+        repair_due,
         diffs,
     })
 }

@@ -40,6 +40,9 @@ pub struct DeployRelease<'a> {
     pub diff: &'a ReleaseDiff,
     /// The newest deployed revision before this rollout.
     pub current: Option<&'a Record>,
+    /// The release's history breaks "exactly one revision is `deployed`":
+    /// deploy it even when nothing changed, so the new record repairs it.
+    pub repair_due: bool,
 }
 
 impl DeployRelease<'_> {
@@ -49,9 +52,10 @@ impl DeployRelease<'_> {
     }
 
     /// Whether a deploy would write anything: objects change, or a new
-    /// revision is due because the current record does not hold this manifest.
+    /// revision is due because the current record does not hold this
+    /// manifest or the history needs a repair.
     pub fn is_due(&self) -> bool {
-        self.diff.summary.has_changes() || !self.is_recorded()
+        self.diff.summary.has_changes() || !self.is_recorded() || self.repair_due
     }
 }
 

@@ -80,13 +80,23 @@ pub struct Base {
     pub inventory: Vec<ObjectRef>,
     /// The newest deployed revision.
     pub current: Option<Record>,
+    /// The history breaks "exactly one revision is `deployed`" (records not
+    /// pending), so the next deploy must write even when nothing changed:
+    /// [`crate::release::Releases::begin`] repairs it.
+    pub repair_due: bool,
 }
 
 impl Base {
     /// The base of a release with these records (any order).
     pub fn of(mut history: Vec<Record>) -> Base {
         history.sort_by_key(|h| h.revision);
+        let settled: Vec<Record> = history
+            .iter()
+            .filter(|h| h.status != crate::release::Status::Pending)
+            .cloned()
+            .collect();
         Base {
+            repair_due: !crate::release::repair::repairs(&settled).is_empty(),
             next_revision: history.last().map_or(0, |h| h.revision) + 1,
             inventory: crate::release::prune_base(&history),
             current: crate::release::current(&history).cloned(),
