@@ -717,7 +717,7 @@ impl<'a> State<'a, '_> {
             Arg::Dot { .. } => Ok(dot.clone()),
             Arg::Nil { .. } => self.errorf("nil is not a command"),
             Arg::Number { number, .. } => self.ideal_constant(number),
-            Arg::String { text, .. } => Ok(RV::Typed(Value::str(text.as_str()))),
+            Arg::String { text, .. } => Ok(RV::Typed(Value::String(text.clone()))),
             _ => self.errorf(format!(
                 "can't evaluate command {}",
                 crate::fmt::quote(&first.to_string())
@@ -837,8 +837,8 @@ impl<'a> State<'a, '_> {
             }
             return Ok(RV::Invalid);
         }
-        let typ = receiver.static_type();
         let Some(value) = receiver.concrete().cloned() else {
+            let typ = receiver.static_type();
             return self.errorf(format!("nil pointer evaluating {typ}.{name}"));
         };
         let has_args = args.len() > 1 || fin.is_some();
@@ -876,6 +876,7 @@ impl<'a> State<'a, '_> {
             }
             _ => {}
         }
+        let typ = receiver.static_type();
         self.errorf(format!("can't evaluate field {name} in type {typ}"))
     }
 
@@ -1008,8 +1009,18 @@ impl<'a> State<'a, '_> {
         err_at: At<'a>,
     ) -> R<RV> {
         let sig = f.signature;
-        let fixed: Vec<Want> = sig.params.iter().map(|p| Want::Param(*p)).collect();
-        let argv = self.eval_args(dot, name, &fixed, sig.variadic.map(Want::Param), args, fin)?;
+        let mut buf = [Want::Reflect; 8];
+        let heap: Vec<Want>;
+        let fixed: &[Want] = if sig.params.len() <= buf.len() {
+            for (w, p) in buf.iter_mut().zip(sig.params) {
+                *w = Want::Param(*p);
+            }
+            &buf[..sig.params.len()]
+        } else {
+            heap = sig.params.iter().map(|p| Want::Param(*p)).collect();
+            &heap
+        };
+        let argv = self.eval_args(dot, name, fixed, sig.variadic.map(Want::Param), args, fin)?;
         let argv: Vec<Value> = argv.into_iter().map(RV::into_value).collect();
         self.pending = None;
         let r = (f.call)(self, argv);
@@ -1079,7 +1090,7 @@ impl<'a> State<'a, '_> {
                 return match arg {
                     Arg::Bool { value, .. } => Ok(RV::Typed(Value::Bool(*value))),
                     Arg::Number { number, .. } => self.ideal_constant(number),
-                    Arg::String { text, .. } => Ok(RV::Typed(Value::str(text.as_str()))),
+                    Arg::String { text, .. } => Ok(RV::Typed(Value::String(text.clone()))),
                     _ => Ok(RV::Invalid),
                 }
             }
@@ -1099,7 +1110,7 @@ impl<'a> State<'a, '_> {
                 Ok(RV::Typed(Value::Int64(number.int)))
             }
             (Param::Int | Param::Int64, _) => self.errorf(format!("expected integer; found {arg}")),
-            (Param::String, Arg::String { text, .. }) => Ok(RV::Typed(Value::str(text.as_str()))),
+            (Param::String, Arg::String { text, .. }) => Ok(RV::Typed(Value::String(text.clone()))),
             (Param::String, _) => self.errorf(format!("expected string; found {arg}")),
             _ => self.errorf(format!(
                 "can't handle {arg} for arg of type {}",
@@ -1138,7 +1149,7 @@ impl<'a> State<'a, '_> {
                 p.go_name()
             ));
         };
-        let tn = inner.type_name();
+        let tn = inner.type_str();
         let ok = tn == p.go_name() || (p == Param::Map && matches!(inner, Value::Map(_)));
         if !ok {
             return self.errorf(format!(
