@@ -127,14 +127,15 @@ pub fn add_helm_functions(funcs: &mut FuncMap, mode: Mode) {
         Function::with_env(&[Param::String, Param::Any], None, |env, args| {
             let text = args[0].as_str().unwrap_or_default().to_string();
             let data = args.into_iter().nth(1).unwrap_or(Value::Nil);
-            let q = crate::fmt::quote(&text);
             match env.execute_text_checked(&text, data) {
                 Ok(out) => Ok(Value::from(out.replace("<no value>", ""))),
-                Err(TextError::Parse(e)) => {
-                    Err(FuncError::new(format!("cannot parse template {q}: {e}")))
-                }
+                Err(TextError::Parse(e)) => Err(FuncError::new(format!(
+                    "cannot parse template {}: {e}",
+                    crate::fmt::quote(&text)
+                ))),
                 Err(TextError::Exec(e)) => Err(FuncError::new(format!(
-                    "error during tpl function execution for {q}: {e}"
+                    "error during tpl function execution for {}: {e}",
+                    crate::fmt::quote(&text)
                 ))),
             }
         }),
