@@ -93,7 +93,7 @@ impl std::error::Error for Error {}
 #[derive(Clone)]
 pub struct Templates {
     funcs: Rc<FuncMap>,
-    trees: HashMap<String, Rc<Tree>>,
+    trees: HashMap<String, Rc<Tree>, rustc_hash::FxBuildHasher>,
     options: Options,
     root_name: String,
 }
@@ -110,7 +110,7 @@ impl Templates {
     pub fn with_root_name(root: &str, funcs: FuncMap, options: Options) -> Templates {
         Templates {
             funcs: Rc::new(funcs),
-            trees: HashMap::new(),
+            trees: HashMap::default(),
             options,
             root_name: root.to_string(),
         }
@@ -1232,7 +1232,7 @@ mod tests {
     }
 
     fn run(text: &str, missing_key: MissingKey) -> Result<String, String> {
-        let mut t = Templates::new(FuncMap::new(), Options { missing_key });
+        let mut t = Templates::new(FuncMap::default(), Options { missing_key });
         t.parse("t", text).map_err(|e| e.to_string())?;
         t.execute("t", data()).map_err(|e| e.to_string())
     }
@@ -1272,7 +1272,7 @@ mod tests {
             err,
             "template: t:2:7: executing \"t\" at <.a.b.c>: can't evaluate field c in type interface {}"
         );
-        let mut t = Templates::new(FuncMap::new(), Options::default());
+        let mut t = Templates::new(FuncMap::default(), Options::default());
         t.parse("t", "{{ index .l 7 }}").unwrap();
         let e = t.execute("t", data()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Exec);
@@ -1287,7 +1287,7 @@ mod tests {
 
     #[test]
     fn functions_are_checked_against_their_signatures() {
-        let mut funcs = FuncMap::new();
+        let mut funcs = FuncMap::default();
         funcs.insert(
             "twice".into(),
             Function::pure(&[Param::String], None, |a| {
@@ -1322,7 +1322,7 @@ mod tests {
 
     #[test]
     fn later_definitions_win_but_empty_ones_do_not() {
-        let mut t = Templates::new(FuncMap::new(), Options::default());
+        let mut t = Templates::new(FuncMap::default(), Options::default());
         t.parse("a", "{{ define \"x\" }}first{{ end }}").unwrap();
         t.parse("b", "{{ define \"x\" }}second{{ end }}").unwrap();
         t.parse("c", "{{ define \"x\" }}  {{ end }}").unwrap();
@@ -1365,7 +1365,7 @@ mod tests {
         let mut top = BTreeMap::new();
         top.insert("Files".to_string(), Value::Object(Rc::new(Files)));
         let data = Value::map(top);
-        let mut t = Templates::new(FuncMap::new(), Options::default());
+        let mut t = Templates::new(FuncMap::default(), Options::default());
         let cases = [
             ("{{ .Files.Get \"a\" }}", Ok("content of a")),
             ("{{ \"b\" | .Files.Get }}", Ok("content of b")),
@@ -1398,7 +1398,7 @@ mod depth_tests {
         let n = 10_000;
         let text = format!("{}1{}", "(".repeat(n), ")".repeat(n));
         let text = format!("{{{{ {text} }}}}");
-        let mut t = Templates::new(FuncMap::new(), Options::default());
+        let mut t = Templates::new(FuncMap::default(), Options::default());
         t.parse("t", &text).unwrap();
         assert_eq!(t.execute("t", Value::Nil).unwrap(), "1");
         let deeper = format!("{{{{ {}1{} }}}}", "(".repeat(n + 1), ")".repeat(n + 1));
