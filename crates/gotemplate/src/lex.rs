@@ -149,7 +149,10 @@ fn is_space(c: char) -> bool {
 }
 
 fn is_alnum(c: char) -> bool {
-    c == '_' || c.is_alphabetic() || c.is_numeric()
+    if c.is_ascii() {
+        return c == '_' || c.is_ascii_alphanumeric();
+    }
+    c.is_alphabetic() || c.is_numeric()
 }
 
 fn has_left_trim(s: &str) -> bool {
@@ -197,7 +200,8 @@ pub fn lex(input: &str, opts: LexOptions) -> Vec<Item<'_>> {
         input,
         pos: 0,
         start: 0,
-        items: Vec::new(),
+        // About one item per 8 bytes of a typical chart template.
+        items: Vec::with_capacity(input.len() / 8 + 4),
         paren_depth: 0,
         opts,
         line_at: 0,
