@@ -1108,6 +1108,8 @@ pub fn unquote(s: &str) -> Result<String, String> {
             }
             Ok(inner.replace('\r', ""))
         }
+        // No escape, quote or newline inside: the text is the value.
+        b'"' if !inner.contains(['\\', '"', '\n']) => Ok(inner.to_string()),
         b'"' | b'\'' => {
             // Escapes may spell bytes (\xNN, \NNN): collect bytes; a
             // sequence that is not UTF-8 becomes U+FFFD (Rust strings).
