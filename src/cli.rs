@@ -160,8 +160,12 @@ pub struct RenderArgs {
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
     /// `[NAME] CHART`: the release name (default `release-name`) and the chart directory.
-    #[arg(value_name = "NAME/CHART", num_args = 1..=2, required = true)]
+    #[arg(value_name = "NAME/CHART", num_args = 1.., required = true)]
     pub args: Vec<String>,
+    /// Generate the release name and omit NAME. As in `helm template` (v4.2.3), the
+    /// release is then still named `release-name`; with a NAME it is refused.
+    #[arg(short = 'g', long)]
+    pub generate_name: bool,
     /// Namespace of the release (`.Release.Namespace`).
     #[arg(short = 'n', long, value_name = "NAMESPACE", default_value = "default")]
     pub namespace: String,

@@ -42,13 +42,18 @@ fn cases() -> Vec<(PathBuf, Option<PathBuf>)> {
 
 /// What `helm template rel CHART -n ns [-f FILE]` prints, from Helm's SDK.
 fn helm_template(chart: &Path, values: Option<&Path>) -> Result<String, String> {
+    helm_template_named("rel", chart, values)
+}
+
+/// What `helm template NAME CHART -n ns [-f FILE]` prints, from Helm's SDK.
+fn helm_template_named(name: &str, chart: &Path, values: Option<&Path>) -> Result<String, String> {
     let user_values = match values {
         Some(file) => {
             helm_oracle::oracle().values_from_yaml(&std::fs::read_to_string(file).unwrap())?
         }
         None => json!(null),
     };
-    helm_template_with(chart, user_values)
+    helm_template_with_name(name, chart, user_values)
 }
 
 /// What `helm template rel CHART -n ns` prints with `user_values` (the
@@ -58,10 +63,19 @@ pub(crate) fn helm_template_with(
     chart: &Path,
     user_values: serde_json::Value,
 ) -> Result<String, String> {
+    helm_template_with_name("rel", chart, user_values)
+}
+
+/// [`helm_template_with`] for release `name`.
+fn helm_template_with_name(
+    name: &str,
+    chart: &Path,
+    user_values: serde_json::Value,
+) -> Result<String, String> {
     let mut helm = helm_oracle::oracle();
     let answer = helm.template(
         chart,
-        json!({"name": "rel", "namespace": "ns", "values": user_values}),
+        json!({"name": name, "namespace": "ns", "values": user_values}),
     )?;
     let files: BTreeMap<String, String> = answer["files"]
         .as_object()
@@ -346,4 +360,39 @@ fn a_dependency_missing_from_charts_is_refused_as_helm_refuses_it() {
         .args(["template", "rel", chart.to_str().unwrap()])
         .code(1);
     out.assert_stderr_contains(&["You may need to run 'helm dependency build'", common]);
+}
+
+/// `helm template -g CHART` (v4.2.3) still names the release `release-name`:
+/// the template command sets that name before `NameAndChart` looks at
+/// `--generate-name`. With a NAME as well, Helm refuses the flag.
+#[test]
+fn generate_name_renders_as_helm_template_does_and_refuses_a_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = charts_dir().join("basic-app");
+    let want = helm_template_named("release-name", &chart, None).expect("Helm renders basic-app");
+    for flag in ["-g", "--generate-name"] {
+        let got = berth(tmp.path())
+            .args([
+                "template",
+                flag,
+                chart.to_str().unwrap(),
+                "-n",
+                "ns",
+                "--show-secrets",
+            ])
+            .success()
+            .stdout();
+        assert!(got == want, "{flag}: {}", first_difference(&got, &want));
+    }
+    let out = berth(tmp.path())
+        .args(["template", "-g", "rel", chart.to_str().unwrap()])
+        .code(1);
+    out.assert_stderr_contains(&["cannot set --generate-name and also specify a name"]);
+    assert_eq!(out.stdout(), "", "nothing printed");
+    let out = berth(tmp.path())
+        .args(["template", "rel", chart.to_str().unwrap(), "extra", "more"])
+        .code(1);
+    out.assert_stderr_contains(&[
+        "expected at most two arguments, unexpected arguments: extra, more",
+    ]);
 }

@@ -17,11 +17,16 @@ use crate::values::{CommandLineValues, Loader};
 
 /// Run `berth template`.
 pub fn run(ui: &Ui, _global: &GlobalArgs, args: &TemplateArgs) -> anyhow::Result<Exit> {
-    let (name, chart_arg) = match args.args.as_slice() {
-        [chart] => ("release-name", chart.as_str()),
-        [name, chart] => (name.as_str(), chart.as_str()),
-        _ => bail!("template takes [NAME] CHART"),
-    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (name, chart_arg) = name_and_chart(
+        &args.args,
+        args.generate_name,
+        Some(TEMPLATE_RELEASE_NAME),
+        now,
+    )?;
+    let (name, chart_arg) = (name.as_str(), chart_arg.as_str());
     validate_release_name(name)?;
     let kube_version = match &args.kube_version {
         Some(v) => KubeVersion::parse(v).ok_or_else(|| anyhow!("invalid kube version '{v}'"))?,
@@ -167,6 +172,75 @@ fn write_output_dir(
     Ok(order.iter().map(|source| dir.join(source)).collect())
 }
 
+/// The release name `helm template` uses when NAME is left out: it sets
+/// `Install.ReleaseName` to this before `NameAndChart` runs, so even
+/// `--generate-name` ends here (Helm v4.2.3 `pkg/cmd/template.go`).
+pub const TEMPLATE_RELEASE_NAME: &str = "release-name";
+
+/// Why the positional arguments name no release and chart; the texts are Helm's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// `NAME CHART` together with `--generate-name`.
+    #[error("cannot set --generate-name and also specify a name")]
+    GenerateWithName,
+    /// More than `NAME CHART`.
+    #[error("expected at most two arguments, unexpected arguments: {0}")]
+    TooManyArguments(String),
+    /// Only `CHART`, no preset name and no `--generate-name`.
+    #[error("must either provide a name or specify --generate-name")]
+    NoName,
+}
+
+/// Helm v4.2.3's `Install.NameAndChart`: `(release name, chart argument)`
+/// from `[NAME] CHART`. `preset` is `Install.ReleaseName` (what `helm
+/// template` sets before calling it; `helm install` leaves it empty);
+/// `now_unix` is the clock [`generated_name`] uses.
+pub fn name_and_chart(
+    args: &[String],
+    generate_name: bool,
+    preset: Option<&str>,
+    now_unix: u64,
+) -> Result<(String, String), NameError> {
+    match args {
+        [] => Err(NameError::NoName),
+        [chart] => match preset {
+            Some(name) if !name.is_empty() => Ok((name.to_string(), chart.clone())),
+            _ if generate_name => Ok((generated_name(chart, now_unix), chart.clone())),
+            _ => Err(NameError::NoName),
+        },
+        [_, _] if generate_name => Err(NameError::GenerateWithName),
+        [name, chart] => Ok((name.clone(), chart.clone())),
+        [_, _, rest @ ..] => Err(NameError::TooManyArguments(rest.join(", "))),
+    }
+}
+
+/// Helm's generated release name: the chart argument's base name (Go's
+/// `filepath.Base`; `chart` for `.`), cut at its first `.` (so
+/// `app-1.2.0.tgz` gives `app-1`), then `-` and the Unix time in seconds.
+pub fn generated_name(chart_arg: &str, now_unix: u64) -> String {
+    let mut base = go_base(chart_arg);
+    if base == "." || base.is_empty() {
+        base = "chart";
+    }
+    if let Some(i) = base.find('.') {
+        base = &base[..i];
+    }
+    format!("{base}-{now_unix}")
+}
+
+/// Go's `filepath.Base` on Unix: the last element, trailing slashes
+/// ignored; `.` for an empty path, `/` for slashes only.
+fn go_base(path: &str) -> &str {
+    if path.is_empty() {
+        return ".";
+    }
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return "/";
+    }
+    trimmed.rsplit('/').next().unwrap_or(trimmed)
+}
+
 /// Helm's release name rule: a DNS-1123 subdomain of at most 53 characters.
 fn validate_release_name(name: &str) -> anyhow::Result<()> {
     let label_ok = |l: &str| {
@@ -227,4 +301,53 @@ fn mask_secrets(hooks: &mut [Hook], manifests: &mut [Manifest]) -> usize {
         mask(&m.kind, &m.source, &mut m.content);
     }
     masked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    // The rule comes from Helm v4.2.3's source (`Install.NameAndChart`); the
+    // oracle (Helm's SDK) has no CLI to ask, so these pin the source's cases.
+    #[test]
+    fn generated_names_follow_helms_name_and_chart() {
+        let t = 1_764_633_600;
+        assert_eq!(
+            generated_name("./charts/jupyterhub", t),
+            "jupyterhub-1764633600"
+        );
+        assert_eq!(generated_name("charts/app/", t), "app-1764633600");
+        assert_eq!(generated_name("app-1.2.0.tgz", t), "app-1-1764633600");
+        assert_eq!(generated_name(".", t), "chart-1764633600");
+        assert_eq!(generated_name("", t), "chart-1764633600");
+        let (name, chart) = name_and_chart(&args(&["./web"]), true, None, t).unwrap();
+        assert_eq!((name.as_str(), chart.as_str()), ("web-1764633600", "./web"));
+    }
+
+    #[test]
+    fn names_and_charts_are_refused_with_helms_errors() {
+        let t = 1;
+        assert_eq!(
+            name_and_chart(&args(&["rel", "c"]), true, Some(TEMPLATE_RELEASE_NAME), t),
+            Err(NameError::GenerateWithName)
+        );
+        assert_eq!(
+            name_and_chart(&args(&["a", "b", "c", "d"]), false, None, t)
+                .unwrap_err()
+                .to_string(),
+            "expected at most two arguments, unexpected arguments: c, d"
+        );
+        assert_eq!(
+            name_and_chart(&args(&["c"]), false, None, t),
+            Err(NameError::NoName)
+        );
+        // helm template presets the name, so -g with CHART alone keeps it.
+        let (name, _) =
+            name_and_chart(&args(&["c"]), true, Some(TEMPLATE_RELEASE_NAME), t).unwrap();
+        assert_eq!(name, "release-name");
+    }
 }

@@ -21,7 +21,7 @@ use crate::value::Value;
 
 /// The functions of this module, by name.
 pub fn functions() -> FuncMap {
-    let mut m = FuncMap::new();
+    let mut m = FuncMap::default();
     let any: &'static [Param] = &[Param::Any];
     let string: &'static [Param] = &[Param::String];
     let mut add =

@@ -93,7 +93,7 @@ impl std::error::Error for Error {}
 #[derive(Clone)]
 pub struct Templates {
     funcs: Rc<FuncMap>,
-    trees: HashMap<String, Rc<Tree>>,
+    trees: HashMap<String, Rc<Tree>, rustc_hash::FxBuildHasher>,
     options: Options,
     root_name: String,
 }
@@ -110,7 +110,7 @@ impl Templates {
     pub fn with_root_name(root: &str, funcs: FuncMap, options: Options) -> Templates {
         Templates {
             funcs: Rc::new(funcs),
-            trees: HashMap::new(),
+            trees: HashMap::default(),
             options,
             root_name: root.to_string(),
         }
@@ -717,7 +717,7 @@ impl<'a> State<'a, '_> {
             Arg::Dot { .. } => Ok(dot.clone()),
             Arg::Nil { .. } => self.errorf("nil is not a command"),
             Arg::Number { number, .. } => self.ideal_constant(number),
-            Arg::String { text, .. } => Ok(RV::Typed(Value::str(text.as_str()))),
+            Arg::String { text, .. } => Ok(RV::Typed(Value::String(text.clone()))),
             _ => self.errorf(format!(
                 "can't evaluate command {}",
                 crate::fmt::quote(&first.to_string())
@@ -837,8 +837,8 @@ impl<'a> State<'a, '_> {
             }
             return Ok(RV::Invalid);
         }
-        let typ = receiver.static_type();
         let Some(value) = receiver.concrete().cloned() else {
+            let typ = receiver.static_type();
             return self.errorf(format!("nil pointer evaluating {typ}.{name}"));
         };
         let has_args = args.len() > 1 || fin.is_some();
@@ -876,6 +876,7 @@ impl<'a> State<'a, '_> {
             }
             _ => {}
         }
+        let typ = receiver.static_type();
         self.errorf(format!("can't evaluate field {name} in type {typ}"))
     }
 
@@ -1008,8 +1009,18 @@ impl<'a> State<'a, '_> {
         err_at: At<'a>,
     ) -> R<RV> {
         let sig = f.signature;
-        let fixed: Vec<Want> = sig.params.iter().map(|p| Want::Param(*p)).collect();
-        let argv = self.eval_args(dot, name, &fixed, sig.variadic.map(Want::Param), args, fin)?;
+        let mut buf = [Want::Reflect; 8];
+        let heap: Vec<Want>;
+        let fixed: &[Want] = if sig.params.len() <= buf.len() {
+            for (w, p) in buf.iter_mut().zip(sig.params) {
+                *w = Want::Param(*p);
+            }
+            &buf[..sig.params.len()]
+        } else {
+            heap = sig.params.iter().map(|p| Want::Param(*p)).collect();
+            &heap
+        };
+        let argv = self.eval_args(dot, name, fixed, sig.variadic.map(Want::Param), args, fin)?;
         let argv: Vec<Value> = argv.into_iter().map(RV::into_value).collect();
         self.pending = None;
         let r = (f.call)(self, argv);
@@ -1079,7 +1090,7 @@ impl<'a> State<'a, '_> {
                 return match arg {
                     Arg::Bool { value, .. } => Ok(RV::Typed(Value::Bool(*value))),
                     Arg::Number { number, .. } => self.ideal_constant(number),
-                    Arg::String { text, .. } => Ok(RV::Typed(Value::str(text.as_str()))),
+                    Arg::String { text, .. } => Ok(RV::Typed(Value::String(text.clone()))),
                     _ => Ok(RV::Invalid),
                 }
             }
@@ -1099,7 +1110,7 @@ impl<'a> State<'a, '_> {
                 Ok(RV::Typed(Value::Int64(number.int)))
             }
             (Param::Int | Param::Int64, _) => self.errorf(format!("expected integer; found {arg}")),
-            (Param::String, Arg::String { text, .. }) => Ok(RV::Typed(Value::str(text.as_str()))),
+            (Param::String, Arg::String { text, .. }) => Ok(RV::Typed(Value::String(text.clone()))),
             (Param::String, _) => self.errorf(format!("expected string; found {arg}")),
             _ => self.errorf(format!(
                 "can't handle {arg} for arg of type {}",
@@ -1138,7 +1149,7 @@ impl<'a> State<'a, '_> {
                 p.go_name()
             ));
         };
-        let tn = inner.type_name();
+        let tn = inner.type_str();
         let ok = tn == p.go_name() || (p == Param::Map && matches!(inner, Value::Map(_)));
         if !ok {
             return self.errorf(format!(
@@ -1221,7 +1232,7 @@ mod tests {
     }
 
     fn run(text: &str, missing_key: MissingKey) -> Result<String, String> {
-        let mut t = Templates::new(FuncMap::new(), Options { missing_key });
+        let mut t = Templates::new(FuncMap::default(), Options { missing_key });
         t.parse("t", text).map_err(|e| e.to_string())?;
         t.execute("t", data()).map_err(|e| e.to_string())
     }
@@ -1261,7 +1272,7 @@ mod tests {
             err,
             "template: t:2:7: executing \"t\" at <.a.b.c>: can't evaluate field c in type interface {}"
         );
-        let mut t = Templates::new(FuncMap::new(), Options::default());
+        let mut t = Templates::new(FuncMap::default(), Options::default());
         t.parse("t", "{{ index .l 7 }}").unwrap();
         let e = t.execute("t", data()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Exec);
@@ -1276,7 +1287,7 @@ mod tests {
 
     #[test]
     fn functions_are_checked_against_their_signatures() {
-        let mut funcs = FuncMap::new();
+        let mut funcs = FuncMap::default();
         funcs.insert(
             "twice".into(),
             Function::pure(&[Param::String], None, |a| {
@@ -1311,7 +1322,7 @@ mod tests {
 
     #[test]
     fn later_definitions_win_but_empty_ones_do_not() {
-        let mut t = Templates::new(FuncMap::new(), Options::default());
+        let mut t = Templates::new(FuncMap::default(), Options::default());
         t.parse("a", "{{ define \"x\" }}first{{ end }}").unwrap();
         t.parse("b", "{{ define \"x\" }}second{{ end }}").unwrap();
         t.parse("c", "{{ define \"x\" }}  {{ end }}").unwrap();
@@ -1354,7 +1365,7 @@ mod tests {
         let mut top = BTreeMap::new();
         top.insert("Files".to_string(), Value::Object(Rc::new(Files)));
         let data = Value::map(top);
-        let mut t = Templates::new(FuncMap::new(), Options::default());
+        let mut t = Templates::new(FuncMap::default(), Options::default());
         let cases = [
             ("{{ .Files.Get \"a\" }}", Ok("content of a")),
             ("{{ \"b\" | .Files.Get }}", Ok("content of b")),
@@ -1387,7 +1398,7 @@ mod depth_tests {
         let n = 10_000;
         let text = format!("{}1{}", "(".repeat(n), ")".repeat(n));
         let text = format!("{{{{ {text} }}}}");
-        let mut t = Templates::new(FuncMap::new(), Options::default());
+        let mut t = Templates::new(FuncMap::default(), Options::default());
         t.parse("t", &text).unwrap();
         assert_eq!(t.execute("t", Value::Nil).unwrap(), "1");
         let deeper = format!("{{{{ {}1{} }}}}", "(".repeat(n + 1), ")".repeat(n + 1));

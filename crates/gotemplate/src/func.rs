@@ -144,5 +144,7 @@ impl Function {
     }
 }
 
-/// Functions by name, as `template.Funcs` takes them.
-pub type FuncMap = HashMap<String, Function>;
+/// Functions by name, as `template.Funcs` takes them. Hashed with FxHash:
+/// every call in a template looks its name up here. Build one with
+/// `FuncMap::default()`.
+pub type FuncMap = HashMap<String, Function, rustc_hash::FxBuildHasher>;

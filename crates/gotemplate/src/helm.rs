@@ -99,7 +99,7 @@ pub enum Mode {
 
 /// Add Helm's `include`, `tpl`, `required` and `fail` to `funcs`.
 pub fn add_helm_functions(funcs: &mut FuncMap, mode: Mode) {
-    let included: Rc<RefCell<HashMap<String, usize>>> = Rc::default();
+    let included: Rc<RefCell<rustc_hash::FxHashMap<String, usize>>> = Rc::default();
     funcs.insert(
         "include".into(),
         Function::with_env(&[Param::String, Param::Any], None, move |env, args| {
@@ -127,14 +127,15 @@ pub fn add_helm_functions(funcs: &mut FuncMap, mode: Mode) {
         Function::with_env(&[Param::String, Param::Any], None, |env, args| {
             let text = args[0].as_str().unwrap_or_default().to_string();
             let data = args.into_iter().nth(1).unwrap_or(Value::Nil);
-            let q = crate::fmt::quote(&text);
             match env.execute_text_checked(&text, data) {
                 Ok(out) => Ok(Value::from(out.replace("<no value>", ""))),
-                Err(TextError::Parse(e)) => {
-                    Err(FuncError::new(format!("cannot parse template {q}: {e}")))
-                }
+                Err(TextError::Parse(e)) => Err(FuncError::new(format!(
+                    "cannot parse template {}: {e}",
+                    crate::fmt::quote(&text)
+                ))),
                 Err(TextError::Exec(e)) => Err(FuncError::new(format!(
-                    "error during tpl function execution for {q}: {e}"
+                    "error during tpl function execution for {}: {e}",
+                    crate::fmt::quote(&text)
                 ))),
             }
         }),
@@ -389,7 +390,7 @@ mod tests {
                 base_path: "c/templates".into(),
             },
         ];
-        render(&files, FuncMap::new(), &RenderOptions::default())
+        render(&files, FuncMap::default(), &RenderOptions::default())
     }
 
     #[test]
@@ -435,9 +436,9 @@ mod lint_tests {
             data: Value::map(BTreeMap::from([("Values".to_string(), Value::empty_map())])),
             base_path: "c/templates".into(),
         }];
-        let out = render_lint(&files, FuncMap::new()).unwrap();
+        let out = render_lint(&files, FuncMap::default()).unwrap();
         assert_eq!(out["c/templates/x.yaml"], "xy: 1\n");
-        let err = render(&files, FuncMap::new(), &RenderOptions::default()).unwrap_err();
+        let err = render(&files, FuncMap::default(), &RenderOptions::default()).unwrap_err();
         assert_eq!(
             err.to_string(),
             "execution error at (c/templates/x.yaml:1:3): r"

@@ -5,6 +5,8 @@
 //! It only emits items; it knows nothing of nodes or values. Errors are
 //! items too (the lexer stops after one), with Go's texts.
 
+use std::borrow::Cow;
+
 /// The kind of a lexed item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemType {
@@ -97,20 +99,21 @@ impl ItemType {
     }
 }
 
-/// One lexed item.
+/// One lexed item. Its text borrows from the input (only error messages
+/// are owned), so items are cheap to copy around the parser's lookahead.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
+pub struct Item<'a> {
     /// Its kind.
     pub typ: ItemType,
     /// Byte offset in the input.
     pub pos: usize,
     /// The text (for errors, the message).
-    pub val: String,
+    pub val: Cow<'a, str>,
     /// The line (1-based) where the item starts.
     pub line: usize,
 }
 
-impl std::fmt::Display for Item {
+impl std::fmt::Display for Item<'_> {
     /// Go's `item.String()`, as parse errors print items.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.typ {
@@ -146,7 +149,10 @@ fn is_space(c: char) -> bool {
 }
 
 fn is_alnum(c: char) -> bool {
-    c == '_' || c.is_alphabetic() || c.is_numeric()
+    if c.is_ascii() {
+        return c == '_' || c.is_ascii_alphanumeric();
+    }
+    c.is_alphabetic() || c.is_numeric()
 }
 
 fn has_left_trim(s: &str) -> bool {
@@ -171,7 +177,7 @@ struct Lexer<'a> {
     input: &'a str,
     pos: usize,
     start: usize,
-    items: Vec<Item>,
+    items: Vec<Item<'a>>,
     paren_depth: i32,
     opts: LexOptions,
     /// Newlines counted up to `line_at`.
@@ -189,12 +195,13 @@ enum State {
 }
 
 /// Lex the whole input into items, ending with an `Eof` or `Error` item.
-pub fn lex(input: &str, opts: LexOptions) -> Vec<Item> {
+pub fn lex(input: &str, opts: LexOptions) -> Vec<Item<'_>> {
     let mut l = Lexer {
         input,
         pos: 0,
         start: 0,
-        items: Vec::new(),
+        // About one item per 8 bytes of a typical chart template.
+        items: Vec::with_capacity(input.len() / 8 + 4),
         paren_depth: 0,
         opts,
         line_at: 0,
@@ -214,12 +221,13 @@ pub fn lex(input: &str, opts: LexOptions) -> Vec<Item> {
     l.items
 }
 
-impl Lexer<'_> {
+impl<'a> Lexer<'a> {
     fn line_of(&mut self, pos: usize) -> usize {
+        let newlines = |s: &str| s.bytes().filter(|&b| b == b'\n').count();
         if pos >= self.line_at {
-            self.line += self.input[self.line_at..pos].matches('\n').count();
+            self.line += newlines(&self.input[self.line_at..pos]);
         } else {
-            self.line -= self.input[pos..self.line_at].matches('\n').count();
+            self.line -= newlines(&self.input[pos..self.line_at]);
         }
         self.line_at = pos;
         self.line
@@ -230,7 +238,7 @@ impl Lexer<'_> {
         self.items.push(Item {
             typ,
             pos: self.start,
-            val: self.input[self.start..self.pos].to_string(),
+            val: Cow::Borrowed(&self.input[self.start..self.pos]),
             line,
         });
         self.start = self.pos;
@@ -246,7 +254,7 @@ impl Lexer<'_> {
         self.items.push(Item {
             typ: ItemType::Error,
             pos: self.start,
-            val: msg,
+            val: Cow::Owned(msg),
             line,
         });
         State::Done
@@ -302,7 +310,7 @@ impl Lexer<'_> {
                     self.items.push(Item {
                         typ: ItemType::Text,
                         pos: self.start,
-                        val: self.input[self.start..end].to_string(),
+                        val: Cow::Borrowed(&self.input[self.start..end]),
                         line,
                     });
                 }
@@ -643,7 +651,7 @@ mod tests {
     fn kinds(input: &str) -> Vec<(ItemType, String)> {
         lex(input, OPTS)
             .into_iter()
-            .map(|i| (i.typ, i.val))
+            .map(|i| (i.typ, i.val.into_owned()))
             .collect()
     }
 

@@ -57,7 +57,8 @@ pub enum Arg {
     String {
         pos: usize,
         quoted: String,
-        text: String,
+        /// The unquoted text, shared with every value evaluating it yields.
+        text: Rc<str>,
     },
     /// A function name.
     Identifier { pos: usize, name: String },
@@ -414,10 +415,10 @@ pub fn parse(
     Ok(p.tree_set)
 }
 
-struct Parser<'f> {
-    items: Vec<Item>,
+struct Parser<'f, 't> {
+    items: Vec<Item<'t>>,
     idx: usize,
-    token: [Option<Item>; 3],
+    token: [Option<Item<'t>>; 3],
     peek_count: usize,
     vars: Vec<String>,
     has_function: &'f dyn Fn(&str) -> bool,
@@ -454,8 +455,8 @@ enum TextOrAction {
     End(End),
 }
 
-impl Parser<'_> {
-    fn lex_next(&mut self) -> Item {
+impl<'t> Parser<'_, 't> {
+    fn lex_next(&mut self) -> Item<'t> {
         let item = match self.items.get(self.idx) {
             Some(i) => {
                 self.idx += 1;
@@ -464,7 +465,7 @@ impl Parser<'_> {
             None => self.items.last().cloned().unwrap_or(Item {
                 typ: ItemType::Eof,
                 pos: self.text.len(),
-                val: String::new(),
+                val: std::borrow::Cow::Borrowed(""),
                 line: 1,
             }),
         };
@@ -472,16 +473,16 @@ impl Parser<'_> {
         item
     }
 
-    fn tok(&self, i: usize) -> Item {
+    fn tok(&self, i: usize) -> Item<'t> {
         self.token[i].clone().unwrap_or(Item {
             typ: ItemType::Eof,
             pos: 0,
-            val: String::new(),
+            val: std::borrow::Cow::Borrowed(""),
             line: 1,
         })
     }
 
-    fn next(&mut self) -> Item {
+    fn next(&mut self) -> Item<'t> {
         if self.peek_count > 0 {
             self.peek_count -= 1;
         } else {
@@ -495,18 +496,18 @@ impl Parser<'_> {
         self.peek_count += 1;
     }
 
-    fn backup2(&mut self, t1: Item) {
+    fn backup2(&mut self, t1: Item<'t>) {
         self.token[1] = Some(t1);
         self.peek_count = 2;
     }
 
-    fn backup3(&mut self, t2: Item, t1: Item) {
+    fn backup3(&mut self, t2: Item<'t>, t1: Item<'t>) {
         self.token[1] = Some(t1);
         self.token[2] = Some(t2);
         self.peek_count = 3;
     }
 
-    fn peek(&mut self) -> Item {
+    fn peek(&mut self) -> Item<'t> {
         if self.peek_count > 0 {
             return self.tok(self.peek_count - 1);
         }
@@ -516,7 +517,7 @@ impl Parser<'_> {
         self.tok(0)
     }
 
-    fn next_non_space(&mut self) -> Item {
+    fn next_non_space(&mut self) -> Item<'t> {
         loop {
             let t = self.next();
             if t.typ != ItemType::Space {
@@ -525,7 +526,7 @@ impl Parser<'_> {
         }
     }
 
-    fn peek_non_space(&mut self) -> Item {
+    fn peek_non_space(&mut self) -> Item<'t> {
         let t = self.next_non_space();
         self.backup();
         t
@@ -543,7 +544,7 @@ impl Parser<'_> {
         )))
     }
 
-    fn expect(&mut self, typ: ItemType, context: &str) -> PResult<Item> {
+    fn expect(&mut self, typ: ItemType, context: &str) -> PResult<Item<'t>> {
         let t = self.next_non_space();
         if t.typ != typ {
             return self.unexpected(&t, context);
@@ -659,7 +660,7 @@ impl Parser<'_> {
         match token.typ {
             ItemType::Text => Ok(TextOrAction::Node(Node::Text {
                 pos: token.pos,
-                text: token.val,
+                text: token.val.into_owned(),
             })),
             ItemType::LeftDelim => {
                 self.action_line = token.line;
@@ -715,7 +716,7 @@ impl Parser<'_> {
         }))
     }
 
-    fn break_or_continue(&mut self, token: Item, what: &str) -> PResult<Node> {
+    fn break_or_continue(&mut self, token: Item<'t>, what: &str) -> PResult<Node> {
         let t = self.next_non_space();
         if t.typ != ItemType::RightDelim {
             return self.unexpected(&t, what);
@@ -771,12 +772,12 @@ impl Parser<'_> {
             if next.typ == ItemType::Assign || next.typ == ItemType::Declare {
                 pipe.is_assign = next.typ == ItemType::Assign;
                 self.next_non_space();
-                pipe.decl.push(v.val.clone());
-                self.vars.push(v.val);
+                pipe.decl.push(v.val.to_string());
+                self.vars.push(v.val.into_owned());
             } else if next.typ == ItemType::Char && next.val == "," {
                 self.next_non_space();
-                pipe.decl.push(v.val.clone());
-                self.vars.push(v.val);
+                pipe.decl.push(v.val.to_string());
+                self.vars.push(v.val.into_owned());
                 if context == "range" && pipe.decl.len() < 2 {
                     match self.peek_non_space().typ {
                         ItemType::Variable | ItemType::RightDelim | ItemType::RightParen => {
@@ -1028,7 +1029,7 @@ impl Parser<'_> {
                 }
                 Arg::Identifier {
                     pos,
-                    name: token.val,
+                    name: token.val.into_owned(),
                 }
             }
             ItemType::Dot => Arg::Dot { pos },
@@ -1074,8 +1075,8 @@ impl Parser<'_> {
             ItemType::String | ItemType::RawString => match unquote(&token.val) {
                 Ok(text) => Arg::String {
                     pos,
-                    quoted: token.val,
-                    text,
+                    quoted: token.val.into_owned(),
+                    text: Rc::from(text),
                 },
                 Err(e) => return self.errorf(e),
             },
@@ -1107,6 +1108,8 @@ pub fn unquote(s: &str) -> Result<String, String> {
             }
             Ok(inner.replace('\r', ""))
         }
+        // No escape, quote or newline inside: the text is the value.
+        b'"' if !inner.contains(['\\', '"', '\n']) => Ok(inner.to_string()),
         b'"' | b'\'' => {
             // Escapes may spell bytes (\xNN, \NNN): collect bytes; a
             // sequence that is not UTF-8 becomes U+FFFD (Rust strings).

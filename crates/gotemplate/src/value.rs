@@ -171,20 +171,26 @@ impl Value {
     /// Go's type name (`printf "%T"`, sprig `typeOf`): `string`, `int`,
     /// `float64`, `[]interface {}`, `map[string]interface {}`, `<nil>` ...
     pub fn type_name(&self) -> String {
+        self.type_str().to_string()
+    }
+
+    /// [`Value::type_name`] without allocating, for the executor's type
+    /// checks on every call.
+    pub fn type_str(&self) -> &str {
         match self {
-            Value::Nil => "<nil>".into(),
-            Value::Bool(_) => "bool".into(),
-            Value::Int(_) => "int".into(),
-            Value::Int64(_) => "int64".into(),
-            Value::Uint64(_) => "uint64".into(),
-            Value::Float64(_) => "float64".into(),
-            Value::String(_) => "string".into(),
-            Value::Bytes(_) => "[]uint8".into(),
-            Value::List(SliceType::Interface, _) => "[]interface {}".into(),
-            Value::List(SliceType::String, _) => "[]string".into(),
-            Value::List(SliceType::Int, _) => "[]int".into(),
-            Value::Map(_) => "map[string]interface {}".into(),
-            Value::Object(o) => o.type_name().into(),
+            Value::Nil => "<nil>",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Int64(_) => "int64",
+            Value::Uint64(_) => "uint64",
+            Value::Float64(_) => "float64",
+            Value::String(_) => "string",
+            Value::Bytes(_) => "[]uint8",
+            Value::List(SliceType::Interface, _) => "[]interface {}",
+            Value::List(SliceType::String, _) => "[]string",
+            Value::List(SliceType::Int, _) => "[]int",
+            Value::Map(_) => "map[string]interface {}",
+            Value::Object(o) => o.type_name(),
         }
     }
 

@@ -97,7 +97,7 @@ fn subchart_and_file_order_match_helm() {
             base_path: "parent/charts/sub/templates".into(),
         });
     }
-    let got = render(&files, FuncMap::new(), &RenderOptions::default()).expect("we render");
+    let got = render(&files, FuncMap::default(), &RenderOptions::default()).expect("we render");
     let want: BTreeMap<String, String> = want
         .as_object()
         .unwrap()
@@ -135,6 +135,6 @@ fn first_failing_file_in_helm_order_is_reported() {
         base_path: "c/templates".into(),
     })
     .collect();
-    let got = render(&files, FuncMap::new(), &RenderOptions::default()).unwrap_err();
+    let got = render(&files, FuncMap::default(), &RenderOptions::default()).unwrap_err();
     assert_eq!(got.to_string(), want);
 }

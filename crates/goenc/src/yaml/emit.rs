@@ -177,12 +177,14 @@ fn analyze_scalar(value: &str, flavor: Flavor) -> Analysis {
         block_indicators = true;
         flow_indicators = true;
     }
-    let chars: Vec<char> = value.chars().collect();
+    let mut chars = value.chars().peekable();
+    let mut first = true;
     let mut preceded_by_whitespace = true;
-    for (i, &c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).copied();
-        let followed_by_whitespace = next.is_none() || is_blank_char(next);
-        if i == 0 {
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let last = next.is_none();
+        let followed_by_whitespace = last || is_blank_char(next);
+        if first {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
                 | '%' | '@' | '`' => {
@@ -223,10 +225,10 @@ fn analyze_scalar(value: &str, flavor: Flavor) -> Analysis {
             special_characters = true;
         }
         if c == ' ' {
-            if i == 0 {
+            if first {
                 leading_space = true;
             }
-            if i + 1 == chars.len() {
+            if last {
                 trailing_space = true;
             }
             if previous_break {
@@ -236,10 +238,10 @@ fn analyze_scalar(value: &str, flavor: Flavor) -> Analysis {
             previous_break = false;
         } else if is_break_char(c) {
             line_breaks = true;
-            if i == 0 {
+            if first {
                 leading_break = true;
             }
-            if i + 1 == chars.len() {
+            if last {
                 trailing_break = true;
             }
             if previous_space {
@@ -252,6 +254,7 @@ fn analyze_scalar(value: &str, flavor: Flavor) -> Analysis {
             previous_break = false;
         }
         preceded_by_whitespace = is_blankz_char(Some(c));
+        first = false;
     }
     let mut a = Analysis {
         multiline: line_breaks,
@@ -792,18 +795,25 @@ impl Emitter<'_> {
         self.indention = true;
         self.whitespace = true;
         let mut breaks = true;
-        for c in value.chars() {
-            if is_break_char(c) {
-                self.write_break_char(c);
-                self.indention = true;
-                breaks = true;
-            } else {
+        let mut rest = value;
+        while !rest.is_empty() {
+            // A run of characters up to the next break is written at once.
+            let run = rest.find(is_break_char).unwrap_or(rest.len());
+            if run > 0 {
                 if breaks {
                     self.write_indent();
                 }
-                self.put(c);
+                self.out.push_str(&rest[..run]);
+                self.column += rest[..run].chars().count() as i64;
                 self.indention = false;
                 breaks = false;
+                rest = &rest[run..];
+            }
+            if let Some(c) = rest.chars().next() {
+                self.write_break_char(c);
+                self.indention = true;
+                breaks = true;
+                rest = &rest[c.len_utf8()..];
             }
         }
     }

@@ -58,9 +58,11 @@ fn check_depth(value: &Value) -> Result<(), Error> {
 fn check_reader_chars(value: &Value) -> Result<(), Error> {
     // encoding/json escapes controls below U+0020 and U+2028/U+2029 itself
     let bad = |s: &str| {
-        s.chars().any(|c| {
-            c >= ' ' && !matches!(c, '\u{2028}' | '\u{2029}') && !super::compat::allowed_char(c)
-        })
+        // ASCII below DEL is always allowed (controls are escaped by encoding/json).
+        !s.bytes().all(|b| b < 0x7f)
+            && s.chars().any(|c| {
+                c >= ' ' && !matches!(c, '\u{2028}' | '\u{2029}') && !super::compat::allowed_char(c)
+            })
     };
     let mut stack = vec![value];
     while let Some(v) = stack.pop() {

@@ -69,7 +69,7 @@ use crate::value::Value;
 
 /// Every sprig function Helm v4 installs, by name.
 pub fn functions() -> FuncMap {
-    let mut m = FuncMap::new();
+    let mut m = FuncMap::default();
     strings::register(&mut m);
     lists::register(&mut m);
     dicts::register(&mut m);
