@@ -95,6 +95,30 @@ fn corpus() -> Vec<Case> {
             "",
         ),
         (
+            "yaml-output-unclosed-flow",
+            vec![(
+                "templates/a.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  k: [1, 2\n",
+            )],
+            "",
+        ),
+        (
+            "yaml-output-tab-indent",
+            vec![(
+                "templates/a.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: x\n",
+            )],
+            "",
+        ),
+        (
+            "yaml-head-metadata-list",
+            vec![(
+                "templates/a.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: [x]\n",
+            )],
+            "",
+        ),
+        (
             "error-inside-partial",
             vec![
                 (

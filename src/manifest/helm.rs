@@ -106,8 +106,10 @@ fn read_head(doc: &str, source: &str) -> Result<Head, HeadError> {
         source_path: source.to_string(),
         message,
     };
-    let value: Json = serde_yaml_ng::from_str(doc)
-        .map_err(|e| err(format!("error converting YAML to JSON: yaml: {e}")))?;
+    // sigs.k8s.io/yaml, as Helm reads the head: go-yaml v2's scalars and
+    // its error texts (`error converting YAML to JSON: yaml: line 3: ...`).
+    let value: Json = goenc::yaml::manifest_document(doc, &goenc::yaml::Limits::default())
+        .map_err(|e| err(e.to_string()))?;
     let field_str = |v: Option<&Json>, path: &str| -> Result<String, HeadError> {
         match v {
             None | Some(Json::Null) => Ok(String::new()),

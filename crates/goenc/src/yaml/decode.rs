@@ -6,8 +6,6 @@
 //! excessive-aliasing ratio plus berth's absolute cap, duplicate keys (last
 //! wins), `!!binary`, and the decode-time errors with go-yaml's texts.
 
-use std::collections::HashMap;
-
 use base64::engine::{GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 
@@ -39,7 +37,7 @@ pub enum GoValue {
 #[derive(Debug, Clone, Default)]
 pub struct GoMap {
     pub entries: Vec<(GoValue, GoValue)>,
-    index: HashMap<KeyId, usize>,
+    index: rustc_hash::FxHashMap<KeyId, usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -192,6 +192,18 @@ pub fn manifest_documents(text: &str, limits: &Limits) -> Result<Vec<Value>, Err
         .collect()
 }
 
+/// The first document of `text` as a Kubernetes client reads one object
+/// (sigs.k8s.io/yaml's `Unmarshal`: integers kept as integers, later
+/// documents not read); an empty document is `null`.
+pub fn manifest_document(text: &str, limits: &Limits) -> Result<Value, Error> {
+    check_size(text, limits)?;
+    let docs = tree::parse(text, limits, true)?;
+    match docs.first() {
+        Some(doc) => tojson::to_json_keep_ints(decode::decode(doc, limits)?),
+        None => Ok(Value::Null),
+    }
+}
+
 fn check_size(text: &str, limits: &Limits) -> Result<(), Error> {
     if text.len() > limits.max_bytes {
         return Err(Error::yaml(

@@ -57,6 +57,8 @@ pub(super) struct Cursor<'a> {
     pub(super) text: &'a str,
     chars: usize,
     bytes: usize,
+    /// An ASCII text's char indexes are its byte offsets (most manifests).
+    ascii: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -65,10 +67,14 @@ impl<'a> Cursor<'a> {
             text,
             chars: 0,
             bytes: 0,
+            ascii: text.is_ascii(),
         }
     }
 
     pub(super) fn byte_of(&mut self, char_idx: usize) -> usize {
+        if self.ascii {
+            return char_idx.min(self.text.len());
+        }
         // walk back from where we are (events rarely go backwards)
         while char_idx < self.chars {
             match self.text[..self.bytes].chars().next_back() {
