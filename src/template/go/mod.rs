@@ -15,33 +15,8 @@ pub(crate) fn to_yaml(value: &serde_json::Value) -> String {
 /// Masterminds/semver's constraint check, as Helm applies a chart's
 /// `kubeVersion` (and sprig's `semverCompare`): `Err` when either does not parse.
 pub fn semver_matches(constraint: &str, version: &str) -> Result<bool, String> {
-    struct NoEnv;
-    impl gotemplate::Env for NoEnv {
-        fn execute_named(
-            &mut self,
-            name: &str,
-            _: gotemplate::Value,
-        ) -> Result<String, gotemplate::FuncError> {
-            Err(gotemplate::FuncError::new(format!("no template {name:?}")))
-        }
-        fn execute_text(
-            &mut self,
-            _: &str,
-            _: gotemplate::Value,
-        ) -> Result<String, gotemplate::FuncError> {
-            Err(gotemplate::FuncError::new("no templates here"))
-        }
-    }
-    let funcs = gotemplate::sprig::functions();
-    let f = funcs
-        .get("semverCompare")
-        .ok_or_else(|| "semverCompare is missing".to_string())?;
-    let args = vec![
-        gotemplate::Value::str(constraint),
-        gotemplate::Value::str(version),
-    ];
-    match (f.call)(&mut NoEnv, args) {
-        Ok(v) => Ok(v.truth()),
-        Err(e) => Err(e.to_string()),
-    }
+    use gotemplate::semver::{Constraints, Version};
+    let c = Constraints::parse(constraint)?;
+    let v = Version::parse(version)?;
+    Ok(c.check(&v))
 }
