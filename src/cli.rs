@@ -81,6 +81,13 @@ pub enum Command {
     /// Work with SOPS-encrypted files.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// sops 3.11's command line (`berth sops decrypt FILE` …); see docs/sops-compat.md.
+    #[command(disable_help_flag = true)]
+    Sops {
+        /// Arguments passed to the sops front end as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout.

@@ -17,4 +17,5 @@ mod release;
 mod render;
 mod rollout;
 mod secrets;
+mod sops_cli;
 mod values;

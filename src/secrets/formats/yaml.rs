@@ -60,6 +60,10 @@ struct EventSource<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     /// Scalars' (start, end, style) for locating comments.
     scalars: Vec<(Pos, Pos, ScalarStyle)>,
+    /// The text's length in characters when it does not end with a line
+    /// break (a block scalar running to such an end has no final break in
+    /// go-yaml; saphyr adds one).
+    unterminated_end: Option<usize>,
 }
 
 impl<'a> EventSource<'a> {
@@ -86,9 +90,20 @@ impl<'a> EventSource<'a> {
         Ok(match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 self.scalars.push((start, pos(&span.end), style));
+                let mut text = text.into_owned();
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                if block
+                    && self
+                        .unterminated_end
+                        .is_some_and(|end| span.end.index() >= end)
+                {
+                    if let Some(t) = text.strip_suffix('\n') {
+                        text = t.to_string();
+                    }
+                }
                 Node {
                     kind: Kind::Scalar {
-                        text: text.into_owned(),
+                        text,
                         style,
                         tag: tag.map(|t| t.into_owned()),
                     },
@@ -161,6 +176,7 @@ pub(crate) fn load(text: &str) -> Result<Value, FormatError> {
     let mut src = EventSource {
         parser: Parser::new_from_str(text),
         scalars: Vec::new(),
+        unterminated_end: (!text.ends_with('\n')).then(|| text.chars().count()),
     };
     let mut root: Option<Node> = None;
     let mut docs = 0;
@@ -703,7 +719,9 @@ fn emit_seq(vals: &[Value], indent: usize, encrypted: bool, out: &mut String) {
             other => {
                 pad(out, indent);
                 out.push_str("- ");
-                scalar(other, indent + INDENT, out);
+                // go-yaml indents a block scalar in a list item two columns
+                // past the dash, not by the map indent.
+                scalar(other, indent + 2, out);
                 out.push('\n');
             }
         }
