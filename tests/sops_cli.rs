@@ -600,3 +600,51 @@ fn filestatus_and_rotate_match_sops() {
     assert!(!e.read("e.yaml").contains(&second));
     assert_eq!(e.ok(Impl::Sops, &["decrypt", "e.yaml"]), "a: 1\n");
 }
+
+/// The edge cases of issue 14, each compared with the real sops: an empty
+/// mapping, big JSON numbers, strings starting with `-`, quoting styles,
+/// block scalars at the end of a file; duplicate YAML keys are refused alike.
+#[test]
+fn edge_cases_decrypt_as_sops_writes_them() {
+    let e = Env::new();
+    let cases: &[(&str, &str)] = &[
+        ("empty.yaml", "{}\n"),
+        ("empty.json", "{}"),
+        (
+            "big.json",
+            "{\"n\": 12345678901234567890, \"m\": 1e16, \"f\": 1.5e300, \"s\": 1e-7, \"neg\": -1e22}",
+        ),
+        (
+            "dash.yaml",
+            "a: --foo\nb: \"--\"\nc: -x\nd: \"-\"\ne: \"- x\"\nf: \"---x\"\ng: \"?x\"\n",
+        ),
+        (
+            "quotes.yaml",
+            "i: \"a: b\"\nj: \"123\"\nk: \"true\"\nl: \"\"\nm: \" lead\"\no: \"it's: x\"\np: \"#x\"\nq: \"yes\"\nr: \"1:20\"\n\"k: y\": 1\n",
+        ),
+        ("eof.yaml", "multiline: |\n  multi\n  line"),
+        ("list.yaml", "l:\n  - |\n    a\n    b\n"),
+    ];
+    for (name, plain) in cases {
+        e.write(name, plain);
+        let mut outs = Vec::new();
+        for writer in BOTH {
+            let enc = e.ok(writer, &["encrypt", "--age", e.recipient(), name]);
+            let f = format!("{writer:?}-{name}");
+            e.write(&f, &enc);
+            for reader in BOTH {
+                outs.push(e.ok(reader, &["decrypt", &f]));
+            }
+        }
+        for o in &outs {
+            assert_eq!(o, &outs[0], "{name}");
+        }
+    }
+    e.write("dup.yaml", "a: 1\na: 2\n");
+    for which in BOTH {
+        let out = e.run(which, &["encrypt", "--age", e.recipient(), "dup.yaml"]);
+        assert_eq!(out.status.code(), Some(2), "{which:?}: duplicate keys");
+        assert!(String::from_utf8_lossy(&out.stderr)
+            .contains("mapping key \"a\" already defined at line 1"));
+    }
+}

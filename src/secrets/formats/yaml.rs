@@ -599,6 +599,8 @@ const MAX_IMPLICIT_KEY: usize = 1024;
 pub(crate) fn emit(tree: &Value, encrypted: bool) -> String {
     let mut out = String::new();
     match tree {
+        // go-yaml writes an empty top-level mapping as `{}`.
+        Value::Map(items) if items.is_empty() => out.push_str("{}\n"),
         Value::Map(items) => emit_map(items, 0, INDENT, encrypted, &mut out),
         other => {
             scalar(other, 0, &mut out);
@@ -756,11 +758,41 @@ fn scalar(v: &Value, content_indent: usize, out: &mut String) {
 }
 
 fn key(k: &str, out: &mut String) {
-    if plain_ok(k) {
-        out.push_str(k);
+    quoted(k, out);
+}
+
+/// A one-line string that cannot be plain, quoted as go-yaml does: double
+/// quotes when it would read back as another type (go-yaml asks for them)
+/// or holds characters single quotes cannot carry, else single quotes (what
+/// libyaml falls back to when a plain scalar is not allowed).
+fn quoted(s: &str, out: &mut String) {
+    if plain_ok(s) {
+        out.push_str(s);
+    } else if !s.contains('\n') && single_ok(s) && !other_type(s) {
+        out.push('\'');
+        out.push_str(&s.replace('\'', "''"));
+        out.push('\'');
     } else {
-        double_quoted(k, out);
+        double_quoted(s, out);
     }
+}
+
+fn single_ok(s: &str) -> bool {
+    !s.is_empty() && !s.chars().any(|c| c.is_control() || is_special(c))
+}
+
+/// Whether a plain `s` would resolve to something other than this string
+/// (go-yaml double-quotes those).
+fn other_type(s: &str) -> bool {
+    let first = s.chars().next().unwrap_or(' ');
+    !matches!(resolve_plain(s), Value::Str(_))
+        || matches!(
+            s.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off"
+        )
+        || (s.contains(':')
+            && (first.is_ascii_digit() || first == '+')
+            && s.chars().all(|c| c.is_ascii_digit() || "_.:+".contains(c)))
 }
 
 fn string(s: &str, content_indent: usize, out: &mut String) {
@@ -785,7 +817,7 @@ fn string(s: &str, content_indent: usize, out: &mut String) {
             }
         }
     } else {
-        double_quoted(s, out);
+        quoted(s, out);
     }
 }
 
@@ -808,7 +840,16 @@ fn plain_ok(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
-    if "-?:,[]{}#&*!|>'\"%@`=<".contains(first) || first.is_whitespace() {
+    if ",[]{}#&*!|>'\"%@`=<".contains(first) || first.is_whitespace() {
+        return false;
+    }
+    // As libyaml: `-`, `?` and `:` start a plain scalar unless a blank (or
+    // the end) follows them (`--flag` and `-x` stay plain, `-` and `- x` do
+    // not); `---` and `...` would be document markers.
+    if "-?:".contains(first) && !s[1..].starts_with(|c: char| !c.is_whitespace()) {
+        return false;
+    }
+    if s.starts_with("---") || s.starts_with("...") {
         return false;
     }
     if s.ends_with(|c: char| c.is_whitespace() || c == ':') {
@@ -965,13 +1006,15 @@ mod tests {
 
     #[test]
     fn emit_round_trips() {
-        let text = "# c\na: \"123\"\nb: |\n    two\n    lines\nc:\n    - x\n    - k: v\n      j: \"yes\"\nd: héllo ☃\ne: \"\"\nf: \"with: colon\"\ng: null\nh: 1.5\n";
+        let text = "# c\na: \"123\"\nb: |\n    two\n    lines\nc:\n    - x\n    - k: v\n      j: \"yes\"\nd: héllo ☃\ne: \"\"\nf: 'with: colon'\ng: null\nh: 1.5\n";
         let v = load(text).unwrap();
         let out = emit(&v, false);
         assert_eq!(load(&out).unwrap(), v);
         assert_eq!(out, text);
     }
 
+    /// Checked against sops 3.11 (go-yaml v3): types are double-quoted,
+    /// other unsafe plain scalars single-quoted, `-x` stays plain.
     #[test]
     fn quoting_matches_go_yaml() {
         let mut out = String::new();
@@ -991,7 +1034,7 @@ mod tests {
         }
         assert_eq!(
             out,
-            "68688e4cb8a2|3.11.0|\"1:20\"|\"1e3\"|\"0x1\"|\"yes\"|\"n\"|\"a: b\"|\"-x\"|"
+            "68688e4cb8a2|3.11.0|\"1:20\"|\"1e3\"|\"0x1\"|\"yes\"|\"n\"|'a: b'|-x|"
         );
     }
 }
