@@ -648,3 +648,26 @@ fn edge_cases_decrypt_as_sops_writes_them() {
             .contains("mapping key \"a\" already defined at line 1"));
     }
 }
+
+/// sops flags berth does not implement are refused by name, never ignored.
+#[test]
+fn unimplemented_flags_are_refused_not_ignored() {
+    let e = Env::new();
+    e.write("p.yaml", "a: 1\n");
+    for args in [
+        &["encrypt", "--indent", "2", "--age", e.recipient(), "p.yaml"][..],
+        &[
+            "encrypt",
+            "--pgp",
+            "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4",
+            "p.yaml",
+        ][..],
+        &["publish", "p.yaml"][..],
+    ] {
+        let out = e.run(Impl::Berth, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not supported"), "{args:?}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+}

@@ -49,6 +49,25 @@ fn fail(code: u8, message: impl Into<String>) -> Failure {
     }
 }
 
+/// Flags sops has and berth refuses rather than ignore (docs/sops-compat.md).
+const UNSUPPORTED_FLAGS: &[&str] = &[
+    "indent",
+    "unencrypted-comment-regex",
+    "encrypted-comment-regex",
+    "keyservice",
+    "user",
+    "same-process",
+    "background",
+    "add-pgp",
+    "rm-pgp",
+    "add-gcp-kms",
+    "rm-gcp-kms",
+    "add-azure-kv",
+    "rm-azure-kv",
+    "add-hc-vault-transit",
+    "rm-hc-vault-transit",
+];
+
 /// sops' text for encrypting a file that has a `sops` entry.
 const ALREADY_ENCRYPTED: &str =
     "The file you have provided contains a top-level entry called 'sops', or for
@@ -136,6 +155,14 @@ fn run(raw: &[OsString]) -> Result<u8, Failure> {
     if inv.flags.on("version") {
         println!("sops 3.11.0 (berth {})", env!("CARGO_PKG_VERSION"));
         return Ok(0);
+    }
+    for flag in UNSUPPORTED_FLAGS {
+        if inv.flags.given(flag) {
+            return Err(fail(
+                codes::ERROR_GENERIC,
+                format!("berth sops: --{flag} is not supported (see docs/sops-compat.md)"),
+            ));
+        }
     }
     match inv.command.as_deref() {
         Some("encrypt") => encrypt(&inv),
