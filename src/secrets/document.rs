@@ -9,9 +9,9 @@ use zeroize::Zeroizing;
 
 use super::tree::{Item, PlainTree, Value};
 use super::{
-    cipher, data_key, decrypt_tree_remembering, emit_encrypted, emit_plain, encrypt_tree, formats,
-    load_encrypted, new_metadata_with, parse_plain, wrap_key, EncryptOptions, Encrypted, Format,
-    KeyContext, RulesError, SecretsError,
+    cipher, data_key, decrypt_tree_remembering, emit_encrypted, emit_plain, encrypt_tree,
+    encrypted_from_tree, formats, load_encrypted, new_metadata_with, parse_plain, wrap_key,
+    EncryptOptions, Encrypted, Format, KeyContext, RulesError, SecretsError,
 };
 
 /// One step of a sops tree path (`["a"][0]`).
@@ -71,11 +71,56 @@ fn step_name(s: &PathStep) -> String {
     }
 }
 
-/// A decrypted document with its metadata and data key.
+/// A decrypted document with its metadata and data key. A YAML stream of
+/// several documents (sops' tree branches) is held as a top-level list of
+/// maps: walked in order with the same key paths, it has sops' MAC and
+/// additional data.
 pub struct Opened {
     file: Encrypted,
     key: cipher::DataKey,
     plain: PlainTree,
+    multi: bool,
+}
+
+/// The documents of a YAML stream with more than one (None: one document or
+/// another store).
+fn documents(name: &Path, format: Format, text: &str) -> Result<Option<Vec<Value>>, SecretsError> {
+    if format != Format::Yaml {
+        return Ok(None);
+    }
+    let docs = formats::yaml::load_documents(text).map_err(|source| SecretsError::Parse {
+        path: name.to_path_buf(),
+        source,
+    })?;
+    Ok((docs.len() > 1).then_some(docs))
+}
+
+fn remove_sops(doc: &mut Value) {
+    if let Value::Map(items) = doc {
+        items.retain(|i| !matches!(i, Item::Entry(k, _) if k == "sops"));
+    }
+}
+
+/// Write each document of `tree` (a stream when `multi`) with `each`,
+/// separated by `---` as go-yaml's encoder does.
+fn emit_docs(
+    tree: &Value,
+    multi: bool,
+    mut each: impl FnMut(&Value) -> Result<String, SecretsError>,
+) -> Result<String, SecretsError> {
+    match tree {
+        Value::Seq(docs) if multi => {
+            let mut out = String::new();
+            for (i, d) in docs.iter().enumerate() {
+                if i > 0 {
+                    out.push_str("---\n");
+                }
+                out.push_str(&each(d)?);
+            }
+            Ok(out)
+        }
+        other => each(other),
+    }
 }
 
 /// Parse `text` as an encrypted document in `format` and decrypt it; the MAC
@@ -86,10 +131,27 @@ pub fn open(
     text: &str,
     ignore_mac: bool,
 ) -> Result<Opened, SecretsError> {
-    let file = load_encrypted(name, format, text)?;
+    let (file, multi) = match documents(name, format, text)? {
+        Some(mut docs) => {
+            let first = docs.remove(0);
+            let mut file = encrypted_from_tree(name, format, first)?;
+            for d in docs.iter_mut() {
+                remove_sops(d);
+            }
+            docs.insert(0, std::mem::replace(&mut file.tree, Value::Null));
+            file.tree = Value::Seq(docs);
+            (file, true)
+        }
+        None => (load_encrypted(name, format, text)?, false),
+    };
     let key = data_key(&file, &KeyContext::default())?;
     let plain = decrypt_tree_remembering(&file, &key, false, ignore_mac)?;
-    Ok(Opened { file, key, plain })
+    Ok(Opened {
+        file,
+        key,
+        plain,
+        multi,
+    })
 }
 
 /// Encrypt a plaintext document (`text` in `input`) for the keys of `opts`,
@@ -103,7 +165,21 @@ pub fn encrypt(
     text: &str,
     opts: &EncryptOptions,
 ) -> Result<String, SecretsError> {
-    let plain = parse_plain(name, input, text)?;
+    let (plain, multi) = match documents(name, input, text)? {
+        Some(docs) => {
+            let has_sops = docs.iter().any(|d| {
+                matches!(d, Value::Map(items) if items.iter().any(|i| matches!(i, Item::Entry(k, _) if k == "sops")))
+            });
+            let plain = PlainTree(Value::Seq(docs));
+            if has_sops {
+                return Err(SecretsError::AlreadyEncrypted {
+                    path: name.to_path_buf(),
+                });
+            }
+            (plain, output == Format::Yaml)
+        }
+        None => (parse_plain(name, input, text)?, false),
+    };
     // sops loads the creation rule even when flags name the keys: a config
     // without a rule for the file is an error either way.
     if let Some(c) = config {
@@ -127,7 +203,20 @@ pub fn encrypt(
     let key = cipher::new_data_key();
     wrap_key(name, &mut meta, &key, &KeyContext::default())?;
     let tree = encrypt_tree(name, &plain, &mut meta, &key)?;
-    emit_encrypted(name, output, &tree, &meta)
+    let tree = first_unless(tree, multi);
+    emit_docs(&tree, multi, |d| emit_encrypted(name, output, d, &meta))
+}
+
+/// A stream written to a store without documents keeps its first (as sops).
+fn first_unless(tree: Value, multi: bool) -> Value {
+    match tree {
+        Value::Seq(mut docs)
+            if !multi && docs.iter().all(|d| matches!(d, Value::Map(_))) && !docs.is_empty() =>
+        {
+            docs.swap_remove(0)
+        }
+        other => other,
+    }
 }
 
 fn lookup<'v>(v: &'v Value, steps: &[PathStep]) -> Result<&'v Value, PathError> {
@@ -160,7 +249,32 @@ impl Opened {
 
     /// The plaintext document in `format`.
     pub fn plaintext(&self, format: Format) -> Result<Zeroizing<String>, SecretsError> {
-        emit_plain(&self.file.path, format, &self.plain.0)
+        let multi = self.multi && format == Format::Yaml;
+        let text = emit_docs(self.tree(multi), multi, |d| {
+            emit_plain(&self.file.path, format, d).map(|t| t.to_string())
+        })?;
+        Ok(Zeroizing::new(text))
+    }
+
+    /// The whole tree when writing a stream, else the first document.
+    fn tree(&self, whole: bool) -> &Value {
+        match &self.plain.0 {
+            Value::Seq(docs) if self.multi && !whole => docs.first().unwrap_or(&Value::Null),
+            other => other,
+        }
+    }
+
+    /// The first document (what `set`, `unset`, `--extract` and `exec-env`
+    /// work on, as sops' `Branches[0]`).
+    fn first_mut(&mut self) -> &mut Value {
+        let multi = self.multi && matches!(&self.plain.0, Value::Seq(d) if !d.is_empty());
+        if !multi {
+            return &mut self.plain.0;
+        }
+        match &mut self.plain.0 {
+            Value::Seq(docs) => &mut docs[0],
+            other => other,
+        }
     }
 
     /// The value at `steps`: a string as its bytes, a map as a document in
@@ -170,7 +284,7 @@ impl Opened {
         steps: &[PathStep],
         format: Format,
     ) -> Result<Zeroizing<String>, ExtractError> {
-        let v = lookup(&self.plain.0, steps)?;
+        let v = lookup(self.tree(false), steps)?;
         Ok(match v {
             Value::Str(s) => Zeroizing::new(s.clone()),
             Value::Map(_) => emit_plain(&self.file.path, format, v)?,
@@ -186,10 +300,10 @@ impl Opened {
     pub fn set(&mut self, steps: &[PathStep], value: &str) -> Result<bool, SetError> {
         let new = formats::json::load_value(value).map_err(|_| SetError::NotJson)?;
         let new = PlainTree(new);
-        if lookup(&self.plain.0, steps).is_ok_and(|old| *old == new.0) {
+        if lookup(self.tree(false), steps).is_ok_and(|old| *old == new.0) {
             return Ok(false);
         }
-        set_at(&mut self.plain.0, steps, new.0.clone())?;
+        set_at(self.first_mut(), steps, new.0.clone())?;
         Ok(true)
     }
 
@@ -198,7 +312,7 @@ impl Opened {
         let Some((last, parent)) = steps.split_last() else {
             return Err(PathError::NotFound(String::new()));
         };
-        let mut cur = &mut self.plain.0;
+        let mut cur = self.first_mut();
         for s in parent {
             cur = match (s, cur) {
                 (PathStep::Key(k), Value::Map(items)) => items
@@ -246,7 +360,10 @@ impl Opened {
     /// Encrypt the (changed) document again with its own data key, in `format`.
     pub fn reencrypt(&mut self, format: Format) -> Result<String, SecretsError> {
         let tree = encrypt_tree(&self.file.path, &self.plain, &mut self.file.meta, &self.key)?;
-        emit_encrypted(&self.file.path, format, &tree, &self.file.meta)
+        let multi = self.multi && format == Format::Yaml;
+        let tree = first_unless(tree, multi);
+        let (path, meta) = (&self.file.path, &self.file.meta);
+        emit_docs(&tree, multi, |d| emit_encrypted(path, format, d, meta))
     }
 
     /// Encrypt with a new data key for the same keys plus `add_age`/`add_kms`,
@@ -278,7 +395,7 @@ impl Opened {
     /// Top-level entries as `(key, value)` for `exec-env`: strings as they
     /// are, other scalars as sops' `ValToString` writes them.
     pub fn env(&self) -> Result<Vec<(String, Zeroizing<String>)>, EnvError> {
-        let Value::Map(items) = &self.plain.0 else {
+        let Value::Map(items) = self.tree(false) else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();

@@ -181,12 +181,21 @@ fn to_json_meta(v: &Value) -> serde_json::Value {
 }
 
 fn load_encrypted(path: &Path, format: Format, text: &str) -> Result<Encrypted, SecretsError> {
-    let mut tree = format
+    let tree = format
         .load_encrypted(text)
         .map_err(|source| SecretsError::Parse {
             path: path.to_path_buf(),
             source,
         })?;
+    encrypted_from_tree(path, format, tree)
+}
+
+/// An encrypted tree with its top-level `sops` entry taken out as metadata.
+fn encrypted_from_tree(
+    path: &Path,
+    format: Format,
+    mut tree: Value,
+) -> Result<Encrypted, SecretsError> {
     let Value::Map(items) = &mut tree else {
         return Err(SecretsError::NotSops {
             path: path.to_path_buf(),

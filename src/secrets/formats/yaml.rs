@@ -160,8 +160,18 @@ impl<'a> EventSource<'a> {
     }
 }
 
-/// Parse a YAML document into a map tree.
+/// Parse a YAML document into a map tree (one document only).
 pub(crate) fn load(text: &str) -> Result<Value, FormatError> {
+    let mut docs = load_documents(text)?;
+    if docs.len() > 1 {
+        return Err(FormatError::MultiDocument);
+    }
+    Ok(docs.pop().unwrap_or(Value::Map(Vec::new())))
+}
+
+/// Parse every document of a YAML stream into map trees (sops' tree
+/// branches), in order; comments go to the document they sit in.
+pub(crate) fn load_documents(text: &str) -> Result<Vec<Value>, FormatError> {
     // YAML's line breaks are `\n`, `\r\n` and a lone `\r`; scalars read them
     // all as `\n`. One form here keeps comment lines where the parser sees
     // them (a lone `\r` inside a comment ended it, and what followed was
@@ -178,25 +188,13 @@ pub(crate) fn load(text: &str) -> Result<Value, FormatError> {
         scalars: Vec::new(),
         unterminated_end: (!text.ends_with('\n')).then(|| text.chars().count()),
     };
-    let mut root: Option<Node> = None;
-    let mut docs = 0;
+    let mut roots: Vec<Node> = Vec::new();
     loop {
         let (ev, span) = src.next()?;
         match ev {
-            Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
+            Event::StreamStart | Event::DocumentEnd | Event::Nothing | Event::DocumentStart(_) => {}
             Event::StreamEnd => break,
-            Event::DocumentStart(_) => {
-                docs += 1;
-                if docs > 1 {
-                    return Err(FormatError::MultiDocument);
-                }
-            }
-            ev => {
-                if root.is_some() {
-                    return Err(FormatError::MultiDocument);
-                }
-                root = Some(src.node(ev, span, 1)?);
-            }
+            ev => roots.push(src.node(ev, span, 1)?),
         }
     }
     let comments = find_comments(text, &src.scalars);
@@ -206,23 +204,26 @@ pub(crate) fn load(text: &str) -> Result<Value, FormatError> {
         anchors: HashMap::new(),
         expanded: 0,
     };
-    let mut value = match root {
-        None => Value::Map(Vec::new()),
-        Some(node) => match &node.kind {
-            Kind::Map(_) => b.convert(&node, None, 0)?,
+    let mut docs = Vec::new();
+    for node in &roots {
+        docs.push(match &node.kind {
+            Kind::Map(_) => b.convert(node, None, 0)?,
             Kind::Scalar { text, style, .. } if text.is_empty() && *style == ScalarStyle::Plain => {
                 Value::Map(Vec::new())
             }
             _ => return Err(FormatError::NotAMap),
-        },
-    };
-    if let Value::Map(items) = &mut value {
+        });
+    }
+    if docs.is_empty() {
+        docs.push(Value::Map(Vec::new()));
+    }
+    if let Some(Value::Map(items)) = docs.last_mut() {
         while b.next < b.comments.len() {
             items.push(Item::Comment(std::mem::take(&mut b.comments[b.next].text)));
             b.next += 1;
         }
     }
-    Ok(value)
+    Ok(docs)
 }
 
 /// Locate every comment: full-line ones and those trailing a line's content,
