@@ -704,3 +704,38 @@ fn multi_document_yaml_matches_sops() {
     let after = e.ok(Impl::Sops, &["decrypt", "Sops-m.yaml"]);
     assert!(after.starts_with("# c1\na: 5\n") && after.contains("d: \"y\""));
 }
+
+/// `sops FILE` and `sops edit FILE` run $EDITOR on the plaintext and
+/// re-encrypt; an unchanged file exits 200 with sops' message, as sops.
+#[test]
+fn edit_matches_sops() {
+    let e = Env::new();
+    for (name, plain, edit, want) in [
+        ("ed.yaml", "a: 1\n", "sed -i s/1/2/", "a: 2\n"),
+        ("ed.env", "K=v1\n", "sed -i s/v1/v2/", "K=v2\n"),
+    ] {
+        e.write(name, plain);
+        e.ok(Impl::Sops, &["encrypt", "-i", "--age", e.recipient(), name]);
+        let mut cmd = e.cmd(Impl::Berth, &[name]);
+        let out = cmd.env("EDITOR", edit).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stderr.is_empty(), "sops is quiet on success");
+        assert_eq!(e.ok(Impl::Sops, &["decrypt", name]), want);
+        for which in BOTH {
+            let out = e
+                .cmd(which, &["edit", name])
+                .env("EDITOR", "true")
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(200), "{which:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stderr).trim_end(),
+                "File has not changed, exiting."
+            );
+        }
+    }
+}

@@ -156,10 +156,13 @@ fn run_editor(file: &Path) -> anyhow::Result<std::process::ExitStatus> {
     Ok(status)
 }
 
-/// `berth sops edit FILE` / `sops FILE`: the same edit workflow, with
-/// berth's default output settings.
+/// `berth sops edit FILE` / `sops FILE`: the same edit workflow, quiet on
+/// success as sops is.
 pub(crate) fn edit_file(file: &Path) -> anyhow::Result<Exit> {
-    let ui = Ui::new(&GlobalArgs::default());
+    let ui = Ui::new(&GlobalArgs {
+        quiet: true,
+        ..GlobalArgs::default()
+    });
     edit(&ui, file)
 }
 

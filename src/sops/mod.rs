@@ -32,6 +32,7 @@ pub mod codes {
     pub const NEED_AT_LEAST_ONE_DOCUMENT: u8 = 92;
     pub const NO_FILE_SPECIFIED: u8 = 100;
     pub const COULD_NOT_RETRIEVE_KEY: u8 = 128;
+    pub const FILE_HAS_NOT_BEEN_MODIFIED: u8 = 200;
     pub const FILE_ALREADY_ENCRYPTED: u8 = 203;
 }
 
@@ -694,9 +695,16 @@ fn edit(inv: &Invocation) -> Result<u8, Failure> {
     let Some(file) = inv.args.first() else {
         return Err(fail(codes::NO_FILE_SPECIFIED, "Error: no file specified"));
     };
+    let before = std::fs::read(file).ok();
     crate::action::secrets::edit_file(Path::new(file))
-        .map(|_| 0)
-        .map_err(|e| fail(codes::ERROR_GENERIC, format!("{e:#}")))
+        .map_err(|e| fail(codes::ERROR_GENERIC, format!("{e:#}")))?;
+    if before.is_some() && before == std::fs::read(file).ok() {
+        return Err(fail(
+            codes::FILE_HAS_NOT_BEEN_MODIFIED,
+            "File has not changed, exiting.",
+        ));
+    }
+    Ok(0)
 }
 
 fn updatekeys(inv: &Invocation) -> Result<u8, Failure> {
