@@ -655,7 +655,7 @@ fn unimplemented_flags_are_refused_not_ignored() {
     let e = Env::new();
     e.write("p.yaml", "a: 1\n");
     for args in [
-        &["encrypt", "--indent", "2", "--age", e.recipient(), "p.yaml"][..],
+        &["--indent", "2", "-e", "--age", e.recipient(), "p.yaml"][..],
         &[
             "encrypt",
             "--pgp",
@@ -737,5 +737,39 @@ fn edit_matches_sops() {
                 "File has not changed, exiting."
             );
         }
+    }
+}
+
+/// `--indent` as sops 3.11 has it: honoured in the legacy form for JSON,
+/// ignored before a subcommand, unknown after one.
+#[test]
+fn indent_flag_matches_sops() {
+    let e = Env::new();
+    e.write("i.json", "{\"a\": {\"b\": [1, \"x\\ty\"]}}");
+    let enc = e.ok(Impl::Sops, &["encrypt", "--age", e.recipient(), "i.json"]);
+    e.write("e.json", &enc);
+    for args in [
+        &["--indent", "2", "-d", "e.json"][..],
+        &["--indent", "0", "-d", "e.json"][..],
+        &["--indent", "2", "decrypt", "e.json"][..],
+    ] {
+        assert_eq!(e.ok(Impl::Berth, args), e.ok(Impl::Sops, args), "{args:?}");
+    }
+    let masked: Vec<String> = BOTH
+        .iter()
+        .map(|w| {
+            mask(&e.ok(
+                *w,
+                &["--indent", "2", "-e", "--age", e.recipient(), "i.json"],
+            ))
+        })
+        .collect();
+    assert_eq!(masked[0], masked[1]);
+    for which in BOTH {
+        let out = e.run(which, &["decrypt", "--indent", "2", "e.json"]);
+        assert_ne!(out.status.code(), Some(0), "{which:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("flag provided but not defined: -indent")
+        );
     }
 }

@@ -236,6 +236,13 @@ pub fn parse(raw: &[OsString]) -> Result<Invocation, UsageError> {
     match rest.first() {
         Some(cmd) if SUBCOMMANDS.contains(&cmd.as_str()) => {
             let (mut flags, positional) = parse_flags(&rest[1..])?;
+            // `--indent` is a flag of the legacy form only: sops' subcommands
+            // do not define it and ignore it given globally.
+            if flags.given("indent") {
+                return Err(UsageError::Unknown("indent".into()));
+            }
+            let mut global = global;
+            global.values.remove("indent");
             flags.merge_from(&global);
             Ok(Invocation {
                 command: Some(cmd.clone()),

@@ -52,7 +52,6 @@ fn fail(code: u8, message: impl Into<String>) -> Failure {
 
 /// Flags sops has and berth refuses rather than ignore (docs/sops-compat.md).
 const UNSUPPORTED_FLAGS: &[&str] = &[
-    "indent",
     "unencrypted-comment-regex",
     "encrypted-comment-regex",
     "keyservice",
@@ -240,6 +239,61 @@ fn format_for(path: &Path, explicit: Option<&str>) -> Result<Format, Failure> {
             ),
         )
     })
+}
+
+/// Apply `--indent` as sops' stores do: JSON indents by N spaces instead of
+/// a tab (safe on berth's output: JSON strings hold no raw tabs or
+/// newlines); YAML keeps its default 4 (0 or 4), other widths are refused.
+fn reindent(
+    f: &Flags,
+    format: Format,
+    encrypted: bool,
+    text: &str,
+) -> Result<Zeroizing<String>, Failure> {
+    let Some(raw) = f.value("indent") else {
+        return Ok(Zeroizing::new(text.to_string()));
+    };
+    let n: i64 = raw.parse().map_err(|_| {
+        fail(
+            codes::ERROR_GENERIC,
+            format!("invalid value {raw:?} for flag -indent: parse error"),
+        )
+    })?;
+    let json = format == Format::Json || (format == Format::Binary && encrypted);
+    if json {
+        if n < -1 {
+            return Err(fail(
+                codes::ERROR_DUMPING_TREE,
+                "JSON Indentation parameter smaller than -1 is not accepted",
+            ));
+        }
+        if n == -1 {
+            return Ok(Zeroizing::new(text.to_string()));
+        }
+        let pad = " ".repeat(n as usize);
+        let mut out = Zeroizing::new(String::with_capacity(text.len()));
+        for line in text.split_inclusive('\n') {
+            let body = line.trim_start_matches('\t');
+            for _ in 0..(line.len() - body.len()) {
+                out.push_str(&pad);
+            }
+            out.push_str(body);
+        }
+        return Ok(out);
+    }
+    if format == Format::Yaml && n < 0 {
+        return Err(fail(
+            codes::ERROR_DUMPING_TREE,
+            "YAML Negative indentation not accepted",
+        ));
+    }
+    if format == Format::Yaml && n != 0 && n != 4 {
+        return Err(fail(
+            codes::ERROR_GENERIC,
+            "berth sops: --indent other than 4 is not supported for YAML (see docs/sops-compat.md)",
+        ));
+    }
+    Ok(Zeroizing::new(text.to_string()))
 }
 
 fn config(f: &Flags) -> Option<PathBuf> {
@@ -432,6 +486,7 @@ fn encrypt(inv: &Invocation) -> Result<u8, Failure> {
         ),
         e => from_secrets(e),
     })?;
+    let out = reindent(f, output, true, &out)?;
     write_out(f, file.as_deref(), out.as_bytes())
 }
 
@@ -469,13 +524,16 @@ fn decrypt(inv: &Invocation) -> Result<u8, Failure> {
                 .extract(&steps, output)
                 .map_err(|e| fail(codes::ERROR_GENERIC, e.to_string()))?
         }
-        None => opened.plaintext(output).map_err(|e| match e {
-            SecretsError::Emit { source, .. } => fail(
-                codes::ERROR_DUMPING_TREE,
-                format!("Error dumping file: {source}"),
-            ),
-            e => from_secrets(e),
-        })?,
+        None => {
+            let text = opened.plaintext(output).map_err(|e| match e {
+                SecretsError::Emit { source, .. } => fail(
+                    codes::ERROR_DUMPING_TREE,
+                    format!("Error dumping file: {source}"),
+                ),
+                e => from_secrets(e),
+            })?;
+            reindent(f, output, false, &text)?
+        }
     };
     write_out(f, file.as_deref(), out.as_bytes())
 }
@@ -536,6 +594,7 @@ fn rotate(inv: &Invocation) -> Result<u8, Failure> {
     let mut opened = open_file(f, Some(file), &name)?;
     let output = format_for(&name, f.value("output-type"))?;
     let out = opened.rotate(output, &changes)?;
+    let out = reindent(f, output, true, &out)?;
     write_out(f, Some(file), out.as_bytes())
 }
 
@@ -594,6 +653,7 @@ fn set_value(
         return Ok(0);
     }
     let out = opened.reencrypt(output)?;
+    let out = reindent(f, output, true, &out)?;
     secrets::write_atomic(Path::new(file), out.as_bytes()).map_err(|e| {
         fail(
             codes::COULD_NOT_WRITE_OUTPUT_FILE,
@@ -627,6 +687,7 @@ fn unset(inv: &Invocation) -> Result<u8, Failure> {
         Err(e) => return Err(fail(codes::ERROR_GENERIC, e.to_string())),
     }
     let out = opened.reencrypt(output)?;
+    let out = reindent(f, output, true, &out)?;
     secrets::write_atomic(Path::new(file), out.as_bytes()).map_err(|e| {
         fail(
             codes::COULD_NOT_WRITE_OUTPUT_FILE,
@@ -682,7 +743,7 @@ fn exec_file(inv: &Invocation) -> Result<u8, Failure> {
     let name = abs(file);
     let opened = open_file(f, Some(file), &name)?;
     let output = format_for(&name, f.value("output-type"))?;
-    let text = opened.plaintext(output)?;
+    let text = reindent(f, output, false, &opened.plaintext(output)?)?;
     drop(opened);
     let bytes = Zeroizing::new(text.as_bytes().to_vec());
     drop(text);
