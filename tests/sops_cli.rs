@@ -647,6 +647,14 @@ fn edge_cases_decrypt_as_sops_writes_them() {
         assert!(String::from_utf8_lossy(&out.stderr)
             .contains("mapping key \"a\" already defined at line 1"));
     }
+    let msgs: Vec<String> = BOTH
+        .iter()
+        .map(|w| {
+            let out = e.run(*w, &["encrypt", "--age", e.recipient(), "dup.yaml"]);
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        })
+        .collect();
+    assert_eq!(msgs[0], msgs[1], "duplicate key message");
 }
 
 /// sops flags berth does not implement are refused by name, never ignored.

@@ -447,6 +447,16 @@ fn encrypt_options(f: &Flags) -> Result<EncryptOptions, Failure> {
     })
 }
 
+/// A parse error as sops words it: go-yaml's `yaml: …` prefixes for YAML.
+fn parse_message(format: Format, source: &secrets::FormatError) -> String {
+    use secrets::FormatError as F;
+    match (format, source) {
+        (Format::Yaml, F::DuplicateKey { .. }) => format!("yaml: unmarshal errors:\n  {source}"),
+        (Format::Yaml, F::Syntax { line, reason, .. }) => format!("yaml: line {line}: {reason}"),
+        _ => source.to_string(),
+    }
+}
+
 fn encrypt(inv: &Invocation) -> Result<u8, Failure> {
     let f = &inv.flags;
     let file = io_file(inv)?;
@@ -482,7 +492,10 @@ fn encrypt(inv: &Invocation) -> Result<u8, Failure> {
     .map_err(|e| match e {
         SecretsError::Parse { source, .. } => fail(
             codes::COULD_NOT_READ_INPUT_FILE,
-            format!("Error unmarshalling file: {source}"),
+            format!(
+                "Error unmarshalling file: {}",
+                parse_message(input, &source)
+            ),
         ),
         e => from_secrets(e),
     })?;
@@ -494,10 +507,16 @@ fn open_file(f: &Flags, file: Option<&str>, name: &Path) -> Result<Opened, Failu
     let input = format_for(name, f.value("input-type"))?;
     let text = read_input(file)?;
     document::open(name, input, &text, f.on("ignore-mac")).map_err(|e| match e {
-        SecretsError::Parse { source, .. } => fail(
-            codes::COULD_NOT_READ_INPUT_FILE,
-            format!("Error unmarshalling input: {source}"),
-        ),
+        SecretsError::Parse { source, .. } => {
+            let store = if input == Format::Yaml { " yaml" } else { "" };
+            fail(
+                codes::COULD_NOT_READ_INPUT_FILE,
+                format!(
+                    "Error unmarshalling input{store}: {}",
+                    parse_message(input, &source)
+                ),
+            )
+        }
         e => from_secrets(e),
     })
 }
