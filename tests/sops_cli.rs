@@ -781,3 +781,16 @@ fn indent_flag_matches_sops() {
         );
     }
 }
+
+/// `berth sops --help` lists what the front end supports and exits 0.
+#[test]
+fn help_lists_the_supported_commands() {
+    let e = Env::new();
+    for args in [&["--help"][..], &["-h"][..], &["help"][..]] {
+        let out = e.ok(Impl::Berth, args);
+        assert!(
+            out.contains("exec-file") && out.contains("docs/sops-compat.md"),
+            "{args:?}"
+        );
+    }
+}

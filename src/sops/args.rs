@@ -21,6 +21,7 @@ pub const SUBCOMMANDS: &[&str] = &[
     "publish",
     "keyservice",
     "completion",
+    "help",
 ];
 
 /// Flags that take a value (canonical names; aliases map onto them).

@@ -68,6 +68,20 @@ const UNSUPPORTED_FLAGS: &[&str] = &[
     "rm-hc-vault-transit",
 ];
 
+/// `berth sops --help`.
+const USAGE: &str = "berth sops: sops 3.11's command line on berth's secrets code
+
+USAGE:
+   berth sops [global options] command [command options] [file]   (or a link named `sops`)
+
+COMMANDS:
+   encrypt, decrypt, edit, rotate, updatekeys, set, unset, filestatus, exec-env, exec-file
+   legacy forms: sops -e|-d|-r|--set '[\"k\"] value' [-i] FILE, and `sops FILE` to edit
+
+Stores: yaml, json, dotenv, ini, binary. Keys: age and AWS KMS.
+Differences from sops: docs/sops-compat.md
+";
+
 /// sops' text for encrypting a file that has a `sops` entry.
 const ALREADY_ENCRYPTED: &str =
     "The file you have provided contains a top-level entry called 'sops', or for
@@ -152,6 +166,10 @@ pub fn main(args: &[OsString]) -> u8 {
 fn run(raw: &[OsString]) -> Result<u8, Failure> {
     let inv = args::parse(raw)
         .map_err(|e| fail(codes::ERROR_GENERIC, format!("Incorrect Usage. {e}")))?;
+    if inv.flags.on("help") || inv.command.as_deref() == Some("help") {
+        print!("{USAGE}");
+        return Ok(0);
+    }
     if inv.flags.on("version") {
         println!("sops 3.11.0 (berth {})", env!("CARGO_PKG_VERSION"));
         return Ok(0);
