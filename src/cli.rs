@@ -84,6 +84,13 @@ pub enum Command {
     /// Manage a Helm chart's dependencies: list, update (resolve and lock), build (from the lock).
     #[command(subcommand, visible_alias = "dep", alias = "dependencies")]
     Dependency(DependencyCommand),
+    /// sops 3.11's command line (`berth sops decrypt FILE` …); see docs/sops-compat.md.
+    #[command(disable_help_flag = true)]
+    Sops {
+        /// Arguments passed to the sops front end as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout.

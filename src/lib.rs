@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod release;
 pub mod rollout;
 pub mod secrets;
+pub mod sops;
 pub mod template;
 pub mod ui;
 pub mod values;

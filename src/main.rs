@@ -11,6 +11,20 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Run as `sops` (a link or copy named so), or `berth sops …`: sops'
+    // command line, parsed before clap so berth's global flags (`--output`,
+    // `-v`) keep sops' meaning.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let as_sops = args
+        .first()
+        .and_then(|p| std::path::Path::new(p).file_stem())
+        .is_some_and(|n| n == "sops");
+    if as_sops {
+        return ExitCode::from(berth::sops::main(&args[1..]));
+    }
+    if args.get(1).is_some_and(|a| a == "sops") {
+        return ExitCode::from(berth::sops::main(&args[2..]));
+    }
     let cli = berth::cli::Cli::parse();
     let quiet = cli.global.quiet;
     match berth::run(cli) {

@@ -20,4 +20,5 @@ mod release;
 mod render;
 mod rollout;
 mod secrets;
+mod sops_cli;
 mod values;

@@ -29,6 +29,8 @@ pub enum Exit {
     Ok,
     /// Exit code 2: `diff --exit-code` found changes.
     Changes,
+    /// A command's own exit code (`berth sops` uses sops' codes).
+    Code(u8),
 }
 
 impl From<Exit> for ExitCode {
@@ -36,6 +38,7 @@ impl From<Exit> for ExitCode {
         match exit {
             Exit::Ok => ExitCode::SUCCESS,
             Exit::Changes => ExitCode::from(2),
+            Exit::Code(c) => ExitCode::from(c),
         }
     }
 }
@@ -76,6 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Delete(args) => delete::run(&ui, global, args),
         Command::Secrets(cmd) => secrets::run(&ui, global, cmd),
         Command::Dependency(cmd) => dependency::run(&ui, global, cmd),
+        Command::Sops { args } => Ok(Exit::Code(crate::sops::main(args))),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "berth", &mut std::io::stdout());

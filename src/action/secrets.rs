@@ -12,7 +12,7 @@ use anyhow::{bail, Context};
 
 use crate::action::Exit;
 use crate::cli::{GlobalArgs, SecretsCommand};
-use crate::secrets::{self, edit::PrivateFile, EditSession, EncryptOptions, Format};
+use crate::secrets::{self, edit::PrivateFile, EditSession, EncryptOptions};
 use crate::ui::Ui;
 
 /// Run one `berth secrets` subcommand.
@@ -156,6 +156,16 @@ fn run_editor(file: &Path) -> anyhow::Result<std::process::ExitStatus> {
     Ok(status)
 }
 
+/// `berth sops edit FILE` / `sops FILE`: the same edit workflow, quiet on
+/// success as sops is.
+pub(crate) fn edit_file(file: &Path) -> anyhow::Result<Exit> {
+    let ui = Ui::new(&GlobalArgs {
+        quiet: true,
+        ..GlobalArgs::default()
+    });
+    edit(&ui, file)
+}
+
 fn edit(ui: &Ui, file: &Path) -> anyhow::Result<Exit> {
     // SIGINT/SIGTERM/SIGHUP become a flag so the temp file is always removed.
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -185,10 +195,7 @@ fn edit_inner(ui: &Ui, file: &Path, interrupted: &AtomicBool) -> anyhow::Result<
         Ok(())
     };
     let session = EditSession::open(file, None)?;
-    let ext = match session.format() {
-        Format::Yaml => "yaml",
-        Format::Json => "json",
-    };
+    let ext = session.format().extension();
     let stem = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

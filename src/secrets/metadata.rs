@@ -93,7 +93,7 @@ pub(crate) struct OnDisk {
     pub age: Vec<AgeKey>,
     #[serde(deserialize_with = "lenient_string")]
     pub lastmodified: String,
-    #[serde(deserialize_with = "lenient_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub mac: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unencrypted_suffix: Option<String>,

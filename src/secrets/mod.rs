@@ -7,6 +7,7 @@
 //! module never prints and never prompts.
 
 mod cipher;
+pub mod document;
 pub mod edit;
 pub mod formats;
 mod keys;
@@ -73,6 +74,15 @@ pub enum SecretsError {
     ReservedKey { path: PathBuf },
     #[error("{path}: invalid `sops` metadata: {reason}")]
     BadMetadata { path: PathBuf, reason: String },
+    #[error("{path}: cannot write it as {format:?}: {source}")]
+    Emit {
+        path: PathBuf,
+        format: Format,
+        #[source]
+        source: FormatError,
+    },
+    #[error("{path}: could not generate data key: empty key group provided (no keys are named for this file)")]
+    EmptyKeyGroup { path: PathBuf },
     #[error("{path}: MAC mismatch: the file's contents do not match its message authentication code; it was modified outside sops/berth or is corrupted, so berth refuses to use it")]
     MacMismatch { path: PathBuf },
     #[error("{path}: cannot decrypt the value at `{at}`")]
@@ -171,10 +181,21 @@ fn to_json_meta(v: &Value) -> serde_json::Value {
 }
 
 fn load_encrypted(path: &Path, format: Format, text: &str) -> Result<Encrypted, SecretsError> {
-    let mut tree = format.load(text).map_err(|source| SecretsError::Parse {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let tree = format
+        .load_encrypted(text)
+        .map_err(|source| SecretsError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    encrypted_from_tree(path, format, tree)
+}
+
+/// An encrypted tree with its top-level `sops` entry taken out as metadata.
+fn encrypted_from_tree(
+    path: &Path,
+    format: Format,
+    mut tree: Value,
+) -> Result<Encrypted, SecretsError> {
     let Value::Map(items) = &mut tree else {
         return Err(SecretsError::NotSops {
             path: path.to_path_buf(),
@@ -194,11 +215,6 @@ fn load_encrypted(path: &Path, format: Format, text: &str) -> Result<Encrypted, 
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-    if disk.mac.is_empty() {
-        return Err(SecretsError::NotSops {
-            path: path.to_path_buf(),
-        });
-    }
     let meta = Metadata::from_disk(disk);
     if meta.comment_regexes {
         return Err(SecretsError::CommentRegex {
@@ -329,7 +345,7 @@ fn data_key(file: &Encrypted, ctx: &KeyContext) -> Result<cipher::DataKey, Secre
 
 /// Decrypt the tree and verify the MAC before returning anything.
 fn decrypt_tree(file: &Encrypted, key: &cipher::DataKey) -> Result<PlainTree, SecretsError> {
-    decrypt_tree_remembering(file, key, false)
+    decrypt_tree_remembering(file, key, false, false)
 }
 
 /// [`decrypt_tree`]; with `remember`, every decrypted value is also added to
@@ -338,6 +354,7 @@ fn decrypt_tree_remembering(
     file: &Encrypted,
     key: &cipher::DataKey,
     remember: bool,
+    ignore_mac: bool,
 ) -> Result<PlainTree, SecretsError> {
     let cipher = Cipher::new(key);
     let sel = selector(&file.path, &file.meta.selection)?;
@@ -407,6 +424,14 @@ fn decrypt_tree_remembering(
         Ok::<(), SecretsError>(())
     })?;
     let computed = hex::encode_upper(hasher.finalize());
+    if ignore_mac {
+        return Ok(plain);
+    }
+    if file.meta.mac.is_empty() {
+        return Err(SecretsError::MacMismatch {
+            path: file.path.clone(),
+        });
+    }
     let stored = cipher
         .decrypt(&file.meta.mac, &mac_aad(&file.meta.lastmodified))
         .map_err(|source| match source {
@@ -502,6 +527,11 @@ fn wrap_key(
     } else {
         vec![Zeroizing::new(key.to_vec())]
     };
+    if meta.groups.is_empty() || meta.groups.iter().any(KeyGroup::is_empty) {
+        return Err(SecretsError::EmptyKeyGroup {
+            path: path.to_path_buf(),
+        });
+    }
     for (group, part) in meta.groups.iter_mut().zip(parts.iter()) {
         if let Some(k) = group.other_keys().into_iter().next() {
             return Err(SecretsError::ForeignKey {
@@ -527,7 +557,12 @@ fn wrap_key(
     Ok(())
 }
 
-fn emit_encrypted(format: Format, tree: &Value, meta: &Metadata) -> String {
+fn emit_encrypted(
+    path: &Path,
+    format: Format,
+    tree: &Value,
+    meta: &Metadata,
+) -> Result<String, SecretsError> {
     let mut tree = tree.clone();
     let disk = serde_json::to_value(meta.to_disk()).unwrap_or(serde_json::Value::Null);
     let mut meta_tree = formats::json::from_json(disk);
@@ -535,7 +570,29 @@ fn emit_encrypted(format: Format, tree: &Value, meta: &Metadata) -> String {
     if let Value::Map(items) = &mut tree {
         items.push(Item::Entry("sops".into(), meta_tree));
     }
-    format.emit(&tree, true)
+    format
+        .emit(&tree, true)
+        .map_err(|source| SecretsError::Emit {
+            path: path.to_path_buf(),
+            format,
+            source,
+        })
+}
+
+/// Write a plaintext tree in `format`.
+fn emit_plain(
+    path: &Path,
+    format: Format,
+    tree: &Value,
+) -> Result<Zeroizing<String>, SecretsError> {
+    format
+        .emit(tree, false)
+        .map(Zeroizing::new)
+        .map_err(|source| SecretsError::Emit {
+            path: path.to_path_buf(),
+            format,
+            source,
+        })
 }
 
 /// JSON numbers in metadata (shamir_threshold) are integers.
@@ -567,7 +624,7 @@ pub fn decrypt_values(path: &Path) -> Result<serde_json::Value, SecretsError> {
     let file = load_encrypted(path, format, &text)?;
     let ctx = KeyContext::default();
     let key = data_key(&file, &ctx)?;
-    let plain = decrypt_tree_remembering(&file, &key, true)?;
+    let plain = decrypt_tree_remembering(&file, &key, true, false)?;
     Ok(formats::json::to_json(&plain.0))
 }
 
@@ -592,7 +649,7 @@ pub fn decrypt_file(
     let ctx = KeyContext::default();
     let key = data_key(&file, &ctx)?;
     let plain = decrypt_tree(&file, &key)?;
-    Ok(Zeroizing::new(file.format.emit(&plain.0, false)))
+    emit_plain(path, file.format, &plain.0)
 }
 
 /// Recipients and options for `secrets encrypt` (empty recipients: `.sops.yaml` decides).
@@ -619,6 +676,16 @@ fn rules_err(path: &Path) -> impl Fn(RulesError) -> SecretsError + '_ {
 
 /// The new-file metadata: from flags, else from `.sops.yaml`.
 fn new_metadata(path: &Path, opts: &EncryptOptions) -> Result<Metadata, SecretsError> {
+    new_metadata_with(path, opts, || rules::find_config(path))
+}
+
+/// [`new_metadata`] with the `.sops.yaml` found by `config` (sops looks from
+/// the working directory, `berth secrets` from the file's).
+fn new_metadata_with(
+    path: &Path,
+    opts: &EncryptOptions,
+    config: impl FnOnce() -> Option<PathBuf>,
+) -> Result<Metadata, SecretsError> {
     let context = rules::parse_context(&opts.encryption_context).map_err(rules_err(path))?;
     let flag_sel = Selection {
         unencrypted_suffix: opts.unencrypted_suffix.clone(),
@@ -641,7 +708,7 @@ fn new_metadata(path: &Path, opts: &EncryptOptions) -> Result<Metadata, SecretsE
         };
         (vec![group], 0, flag_sel.clone())
     } else {
-        let config = rules::find_config(path).ok_or_else(|| SecretsError::Rules {
+        let config = config().ok_or_else(|| SecretsError::Rules {
             path: path.to_path_buf(),
             source: RulesError::NoConfig(
                 std::path::absolute(path)
@@ -705,7 +772,7 @@ pub fn encrypt_file(
     let key = cipher::new_data_key();
     wrap_key(path, &mut meta, &key, &ctx)?;
     let tree = encrypt_tree(path, &plain, &mut meta, &key)?;
-    Ok(emit_encrypted(format, &tree, &meta))
+    emit_encrypted(path, format, &tree, &meta)
 }
 
 /// Re-encrypt a file with a new data key, wrapped for the same keys.
@@ -717,7 +784,7 @@ pub fn rotate_file(path: &Path, input_type: Option<&str>) -> Result<String, Secr
     let key = cipher::new_data_key();
     wrap_key(path, &mut file.meta, &key, &ctx)?;
     let tree = encrypt_tree(path, &plain, &mut file.meta, &key)?;
-    Ok(emit_encrypted(file.format, &tree, &file.meta))
+    emit_encrypted(path, file.format, &tree, &file.meta)
 }
 
 /// What `updatekeys` would change.
@@ -776,12 +843,12 @@ pub fn update_keys(path: &Path, input_type: Option<&str>) -> Result<KeyUpdate, S
     Ok(KeyUpdate {
         added,
         removed,
-        output: emit_encrypted(file.format, &file.tree, &file.meta),
+        output: emit_encrypted(path, file.format, &file.tree, &file.meta)?,
     })
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Step {
+pub(crate) enum Step {
     Key(String),
     Index(usize),
 }
@@ -835,7 +902,7 @@ fn parse_tree_path(p: &str) -> Result<Vec<Step>, SecretsError> {
     Ok(steps)
 }
 
-fn set_at(v: &mut Value, steps: &[Step], new: Value) -> Result<(), &'static str> {
+pub(crate) fn set_at(v: &mut Value, steps: &[Step], new: Value) -> Result<(), &'static str> {
     let Some((first, rest)) = steps.split_first() else {
         *v = new;
         return Ok(());
@@ -908,7 +975,7 @@ pub fn set_value(
         reason,
     })?;
     let tree = encrypt_tree(path, &plain, &mut file.meta, &key)?;
-    Ok(emit_encrypted(file.format, &tree, &file.meta))
+    emit_encrypted(path, file.format, &tree, &file.meta)
 }
 
 /// Parse the value of `secrets set`. A value that starts like a JSON string,
@@ -969,8 +1036,9 @@ impl EditSession {
             let key = cipher::new_data_key();
             wrap_key(path, &mut meta, &key, &KeyContext::default())?;
             let original = Zeroizing::new(match format {
-                Format::Yaml => "# New secrets file: add your values below.\n".to_string(),
                 Format::Json => "{\n}\n".to_string(),
+                Format::Dotenv | Format::Ini | Format::Binary => String::new(),
+                Format::Yaml => "# New secrets file: add your values below.\n".to_string(),
             });
             return Ok(EditSession {
                 path: path.to_path_buf(),
@@ -989,7 +1057,7 @@ impl EditSession {
         let ctx = KeyContext::default();
         let key = data_key(&file, &ctx)?;
         let plain = decrypt_tree(&file, &key)?;
-        let original = Zeroizing::new(format.emit(&plain.0, false));
+        let original = emit_plain(path, format, &plain.0)?;
         Ok(EditSession {
             path: file.path,
             format,
@@ -1036,7 +1104,7 @@ impl EditSession {
         })?;
         let mut meta = self.meta.clone();
         let tree = encrypt_tree(&self.path, &plain, &mut meta, &self.key)?;
-        Ok(emit_encrypted(self.format, &tree, &meta))
+        emit_encrypted(&self.path, self.format, &tree, &meta)
     }
 }
 
@@ -1125,7 +1193,7 @@ pub mod fuzz_support {
         let Ok(tree) = format.load(text) else {
             return Ok(());
         };
-        let out = format.emit(&tree, false);
+        let out = format.emit(&tree, false).map_err(|e| e.to_string())?;
         format
             .load(&out)
             .map(drop)
@@ -1149,7 +1217,7 @@ pub mod fuzz_support {
         meta.selection.unencrypted_suffix = Some("_unencrypted".into());
         let key = Zeroizing::new(key);
         let tree = encrypt_tree(path, &plain, &mut meta, &key).ok()?;
-        Some(emit_encrypted(format, &tree, &meta))
+        emit_encrypted(path, format, &tree, &meta).ok()
     }
 
     /// What sops binds in a file: every scalar and comment with its key path
@@ -1197,7 +1265,7 @@ pub mod fuzz_support {
         let file = load_encrypted(path, format, text).map_err(|e| e.to_string())?;
         let key = Zeroizing::new(key);
         let plain = decrypt_tree(&file, &key).map_err(|e| e.to_string())?;
-        Ok(format.emit(&plain.0, false))
+        format.emit(&plain.0, false).map_err(|e| e.to_string())
     }
 }
 

@@ -165,10 +165,89 @@ pub(crate) fn to_json(v: &Value) -> serde_json::Value {
 pub(crate) fn emit(tree: &Value) -> String {
     let json = to_json(tree);
     let mut buf = Vec::new();
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+    let fmt = GoFloats(serde_json::ser::PrettyFormatter::with_indent(b"\t"));
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
     serde::Serialize::serialize(&json, &mut ser)
         .expect("serializing a JSON value to memory cannot fail");
     buf.push(b'\n');
     String::from_utf8(buf).expect("serde_json writes UTF-8")
+}
+
+/// Go's `encoding/json` float layout: plain digits below 1e21 (and from
+/// 1e-6), exponent form otherwise with at least two exponent digits removed
+/// (`1e+21`, `1e-7`), as sops writes JSON numbers.
+pub(crate) fn go_json_float(f: f64) -> String {
+    let abs = f.abs();
+    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
+        return format!("{f}");
+    }
+    let e = format!("{f:e}");
+    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let (sign, digits) = match exp.strip_prefix('-') {
+        Some(d) => ('-', d),
+        None => ('+', exp),
+    };
+    format!("{mantissa}e{sign}{digits}")
+}
+
+/// The pretty printer with Go's float layout.
+struct GoFloats(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for GoFloats {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f64) -> std::io::Result<()> {
+        w.write_all(go_json_float(v).as_bytes())
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+#[cfg(test)]
+mod float_tests {
+    use super::go_json_float;
+
+    #[test]
+    fn floats_are_written_as_go_json() {
+        assert_eq!(go_json_float(1e16), "10000000000000000");
+        assert_eq!(
+            go_json_float(12345678901234567890.0),
+            "12345678901234567000"
+        );
+        assert_eq!(go_json_float(1.5e300), "1.5e+300");
+        assert_eq!(go_json_float(1e21), "1e+21");
+        assert_eq!(go_json_float(1e-7), "1e-7");
+        assert_eq!(go_json_float(0.5), "0.5");
+    }
 }

@@ -1,6 +1,10 @@
 //! File formats: one store per format turning bytes into the ordered tree and
 //! back. Stores know nothing of keys, ciphers or the MAC.
 
+pub(crate) mod binary;
+pub(crate) mod dotenv;
+mod flat;
+pub(crate) mod ini;
 pub(crate) mod json;
 pub(crate) mod yaml;
 
@@ -36,6 +40,12 @@ pub enum FormatError {
     AliasExpansion { line: usize, limit: usize },
     #[error("line {line}: nested deeper than {limit} levels")]
     TooDeep { line: usize, limit: usize },
+    /// A map or list where a line-based store (dotenv, INI) needs a string.
+    #[error("cannot use complex value in this format; offending key {key}")]
+    Complex { key: String },
+    /// Writing a tree without a `data` key as binary.
+    #[error("No binary data found in tree")]
+    NoBinaryData,
 }
 
 /// Deepest nesting of maps and lists a secrets document may have (serde_json's
@@ -50,6 +60,12 @@ pub const MAX_ALIAS_NODES: usize = 100_000;
 pub enum Format {
     Yaml,
     Json,
+    /// `KEY=value` lines (sops' dotenv store).
+    Dotenv,
+    /// Sections of `key = value` (sops' INI store).
+    Ini,
+    /// Any bytes, kept as the `data` value (sops' binary store).
+    Binary,
 }
 
 impl Format {
@@ -66,7 +82,30 @@ impl Format {
         match name.as_str() {
             "yaml" | "yml" => Some(Format::Yaml),
             "json" => Some(Format::Json),
+            "env" | "dotenv" => Some(Format::Dotenv),
+            "ini" => Some(Format::Ini),
+            "binary" if explicit.is_some() => Some(Format::Binary),
             _ => None,
+        }
+    }
+
+    /// The store sops picks: `explicit` (`--input-type`/`--output-type`) by
+    /// name, else by extension, else binary (sops' `DefaultStoreForPathOrFormat`).
+    pub fn for_sops(path: &Path, explicit: Option<&str>) -> Option<Format> {
+        match explicit.filter(|e| !e.is_empty()) {
+            Some(e) => Format::detect(path, Some(e)),
+            None => Some(Format::detect(path, None).unwrap_or(Format::Binary)),
+        }
+    }
+
+    /// The file extension of the format (for temp files).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+            Format::Dotenv => "env",
+            Format::Ini => "ini",
+            Format::Binary => "txt",
         }
     }
 
@@ -75,14 +114,32 @@ impl Format {
         match self {
             Format::Yaml => yaml::load(text),
             Format::Json => json::load(text),
+            Format::Dotenv => dotenv::load(text),
+            Format::Ini => ini::load(text),
+            Format::Binary => Ok(binary::load(text)),
+        }
+    }
+
+    /// Parse an encrypted document; its metadata is the top-level `sops`
+    /// entry whatever the store's own layout.
+    pub(crate) fn load_encrypted(self, text: &str) -> Result<Value, FormatError> {
+        match self {
+            Format::Yaml | Format::Json => self.load(text),
+            Format::Dotenv => dotenv::load_encrypted(text),
+            Format::Ini => ini::load_encrypted(text),
+            Format::Binary => binary::load_encrypted(text),
         }
     }
 
     /// Write a map tree. `encrypted` selects sops' encrypted-file layout.
-    pub(crate) fn emit(self, tree: &Value, encrypted: bool) -> String {
+    pub(crate) fn emit(self, tree: &Value, encrypted: bool) -> Result<String, FormatError> {
         match self {
-            Format::Yaml => yaml::emit(tree, encrypted),
-            Format::Json => json::emit(tree),
+            Format::Yaml => Ok(yaml::emit(tree, encrypted)),
+            Format::Json => Ok(json::emit(tree)),
+            Format::Dotenv => dotenv::emit(tree),
+            Format::Ini => ini::emit(tree),
+            Format::Binary if encrypted => Ok(json::emit(tree)),
+            Format::Binary => binary::emit(tree),
         }
     }
 }

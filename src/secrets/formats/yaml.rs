@@ -60,6 +60,10 @@ struct EventSource<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     /// Scalars' (start, end, style) for locating comments.
     scalars: Vec<(Pos, Pos, ScalarStyle)>,
+    /// The text's length in characters when it does not end with a line
+    /// break (a block scalar running to such an end has no final break in
+    /// go-yaml; saphyr adds one).
+    unterminated_end: Option<usize>,
 }
 
 impl<'a> EventSource<'a> {
@@ -86,9 +90,20 @@ impl<'a> EventSource<'a> {
         Ok(match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 self.scalars.push((start, pos(&span.end), style));
+                let mut text = text.into_owned();
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                if block
+                    && self
+                        .unterminated_end
+                        .is_some_and(|end| span.end.index() >= end)
+                {
+                    if let Some(t) = text.strip_suffix('\n') {
+                        text = t.to_string();
+                    }
+                }
                 Node {
                     kind: Kind::Scalar {
-                        text: text.into_owned(),
+                        text,
                         style,
                         tag: tag.map(|t| t.into_owned()),
                     },
@@ -145,8 +160,18 @@ impl<'a> EventSource<'a> {
     }
 }
 
-/// Parse a YAML document into a map tree.
+/// Parse a YAML document into a map tree (one document only).
 pub(crate) fn load(text: &str) -> Result<Value, FormatError> {
+    let mut docs = load_documents(text)?;
+    if docs.len() > 1 {
+        return Err(FormatError::MultiDocument);
+    }
+    Ok(docs.pop().unwrap_or(Value::Map(Vec::new())))
+}
+
+/// Parse every document of a YAML stream into map trees (sops' tree
+/// branches), in order; comments go to the document they sit in.
+pub(crate) fn load_documents(text: &str) -> Result<Vec<Value>, FormatError> {
     // YAML's line breaks are `\n`, `\r\n` and a lone `\r`; scalars read them
     // all as `\n`. One form here keeps comment lines where the parser sees
     // them (a lone `\r` inside a comment ended it, and what followed was
@@ -161,26 +186,15 @@ pub(crate) fn load(text: &str) -> Result<Value, FormatError> {
     let mut src = EventSource {
         parser: Parser::new_from_str(text),
         scalars: Vec::new(),
+        unterminated_end: (!text.ends_with('\n')).then(|| text.chars().count()),
     };
-    let mut root: Option<Node> = None;
-    let mut docs = 0;
+    let mut roots: Vec<Node> = Vec::new();
     loop {
         let (ev, span) = src.next()?;
         match ev {
-            Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
+            Event::StreamStart | Event::DocumentEnd | Event::Nothing | Event::DocumentStart(_) => {}
             Event::StreamEnd => break,
-            Event::DocumentStart(_) => {
-                docs += 1;
-                if docs > 1 {
-                    return Err(FormatError::MultiDocument);
-                }
-            }
-            ev => {
-                if root.is_some() {
-                    return Err(FormatError::MultiDocument);
-                }
-                root = Some(src.node(ev, span, 1)?);
-            }
+            ev => roots.push(src.node(ev, span, 1)?),
         }
     }
     let comments = find_comments(text, &src.scalars);
@@ -190,23 +204,26 @@ pub(crate) fn load(text: &str) -> Result<Value, FormatError> {
         anchors: HashMap::new(),
         expanded: 0,
     };
-    let mut value = match root {
-        None => Value::Map(Vec::new()),
-        Some(node) => match &node.kind {
-            Kind::Map(_) => b.convert(&node, None, 0)?,
+    let mut docs = Vec::new();
+    for node in &roots {
+        docs.push(match &node.kind {
+            Kind::Map(_) => b.convert(node, None, 0)?,
             Kind::Scalar { text, style, .. } if text.is_empty() && *style == ScalarStyle::Plain => {
                 Value::Map(Vec::new())
             }
             _ => return Err(FormatError::NotAMap),
-        },
-    };
-    if let Value::Map(items) = &mut value {
+        });
+    }
+    if docs.is_empty() {
+        docs.push(Value::Map(Vec::new()));
+    }
+    if let Some(Value::Map(items)) = docs.last_mut() {
         while b.next < b.comments.len() {
             items.push(Item::Comment(std::mem::take(&mut b.comments[b.next].text)));
             b.next += 1;
         }
     }
-    Ok(value)
+    Ok(docs)
 }
 
 /// Locate every comment: full-line ones and those trailing a line's content,
@@ -583,6 +600,8 @@ const MAX_IMPLICIT_KEY: usize = 1024;
 pub(crate) fn emit(tree: &Value, encrypted: bool) -> String {
     let mut out = String::new();
     match tree {
+        // go-yaml writes an empty top-level mapping as `{}`.
+        Value::Map(items) if items.is_empty() => out.push_str("{}\n"),
         Value::Map(items) => emit_map(items, 0, INDENT, encrypted, &mut out),
         other => {
             scalar(other, 0, &mut out);
@@ -703,7 +722,9 @@ fn emit_seq(vals: &[Value], indent: usize, encrypted: bool, out: &mut String) {
             other => {
                 pad(out, indent);
                 out.push_str("- ");
-                scalar(other, indent + INDENT, out);
+                // go-yaml indents a block scalar in a list item two columns
+                // past the dash, not by the map indent.
+                scalar(other, indent + 2, out);
                 out.push('\n');
             }
         }
@@ -738,11 +759,41 @@ fn scalar(v: &Value, content_indent: usize, out: &mut String) {
 }
 
 fn key(k: &str, out: &mut String) {
-    if plain_ok(k) {
-        out.push_str(k);
+    quoted(k, out);
+}
+
+/// A one-line string that cannot be plain, quoted as go-yaml does: double
+/// quotes when it would read back as another type (go-yaml asks for them)
+/// or holds characters single quotes cannot carry, else single quotes (what
+/// libyaml falls back to when a plain scalar is not allowed).
+fn quoted(s: &str, out: &mut String) {
+    if plain_ok(s) {
+        out.push_str(s);
+    } else if !s.contains('\n') && single_ok(s) && !other_type(s) {
+        out.push('\'');
+        out.push_str(&s.replace('\'', "''"));
+        out.push('\'');
     } else {
-        double_quoted(k, out);
+        double_quoted(s, out);
     }
+}
+
+fn single_ok(s: &str) -> bool {
+    !s.is_empty() && !s.chars().any(|c| c.is_control() || is_special(c))
+}
+
+/// Whether a plain `s` would resolve to something other than this string
+/// (go-yaml double-quotes those).
+fn other_type(s: &str) -> bool {
+    let first = s.chars().next().unwrap_or(' ');
+    !matches!(resolve_plain(s), Value::Str(_))
+        || matches!(
+            s.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off"
+        )
+        || (s.contains(':')
+            && (first.is_ascii_digit() || first == '+')
+            && s.chars().all(|c| c.is_ascii_digit() || "_.:+".contains(c)))
 }
 
 fn string(s: &str, content_indent: usize, out: &mut String) {
@@ -767,7 +818,7 @@ fn string(s: &str, content_indent: usize, out: &mut String) {
             }
         }
     } else {
-        double_quoted(s, out);
+        quoted(s, out);
     }
 }
 
@@ -790,7 +841,16 @@ fn plain_ok(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
-    if "-?:,[]{}#&*!|>'\"%@`=<".contains(first) || first.is_whitespace() {
+    if ",[]{}#&*!|>'\"%@`=<".contains(first) || first.is_whitespace() {
+        return false;
+    }
+    // As libyaml: `-`, `?` and `:` start a plain scalar unless a blank (or
+    // the end) follows them (`--flag` and `-x` stay plain, `-` and `- x` do
+    // not); `---` and `...` would be document markers.
+    if "-?:".contains(first) && !s[1..].starts_with(|c: char| !c.is_whitespace()) {
+        return false;
+    }
+    if s.starts_with("---") || s.starts_with("...") {
         return false;
     }
     if s.ends_with(|c: char| c.is_whitespace() || c == ':') {
@@ -947,13 +1007,15 @@ mod tests {
 
     #[test]
     fn emit_round_trips() {
-        let text = "# c\na: \"123\"\nb: |\n    two\n    lines\nc:\n    - x\n    - k: v\n      j: \"yes\"\nd: héllo ☃\ne: \"\"\nf: \"with: colon\"\ng: null\nh: 1.5\n";
+        let text = "# c\na: \"123\"\nb: |\n    two\n    lines\nc:\n    - x\n    - k: v\n      j: \"yes\"\nd: héllo ☃\ne: \"\"\nf: 'with: colon'\ng: null\nh: 1.5\n";
         let v = load(text).unwrap();
         let out = emit(&v, false);
         assert_eq!(load(&out).unwrap(), v);
         assert_eq!(out, text);
     }
 
+    /// Checked against sops 3.11 (go-yaml v3): types are double-quoted,
+    /// other unsafe plain scalars single-quoted, `-x` stays plain.
     #[test]
     fn quoting_matches_go_yaml() {
         let mut out = String::new();
@@ -973,7 +1035,7 @@ mod tests {
         }
         assert_eq!(
             out,
-            "68688e4cb8a2|3.11.0|\"1:20\"|\"1e3\"|\"0x1\"|\"yes\"|\"n\"|\"a: b\"|\"-x\"|"
+            "68688e4cb8a2|3.11.0|\"1:20\"|\"1e3\"|\"0x1\"|\"yes\"|\"n\"|'a: b'|-x|"
         );
     }
 }
