@@ -458,8 +458,12 @@ fn git_facts_annotated_tag_branch_dirty_and_no_repository() {
         .args(["render", "-p", "app"])
         .success()
         .stdout();
+    // A short SHA of digits only (or one like `1234e56`) is a string YAML
+    // must quote: `sha: '1234567'`.
+    let short = &second.to_string()[..7];
     assert!(
-        rendered.contains(&format!("sha: {}", &second.to_string()[..7])),
+        rendered.contains(&format!("sha: {short}\n"))
+            || rendered.contains(&format!("sha: '{short}'\n")),
         "templates see git.shortSha:\n{rendered}"
     );
 
