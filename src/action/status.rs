@@ -15,7 +15,7 @@ use crate::action::Exit;
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::cluster::ready::readiness;
 use crate::cluster::Readiness;
-use crate::release::{Lease, Record, Status};
+use crate::release::{HeldLease, Record, Status};
 use crate::ui::{paint, Ui};
 
 use super::history::columns;
@@ -137,6 +137,9 @@ pub struct LeaseView {
     pub expires: String,
     /// The lease has expired: the next deploy will take it over.
     pub expired: bool,
+    /// The holding process is gone (same machine): the next deploy takes the
+    /// lease over at once.
+    pub holder_gone: bool,
 }
 
 /// Readiness of one object as the cluster reports it now.
@@ -184,7 +187,7 @@ impl ReleaseStatus {
         release: &str,
         namespace: &str,
         history: &[Record],
-        lease: Option<(u32, Lease)>,
+        lease: Option<HeldLease>,
         now: chrono::DateTime<chrono::Utc>,
         objects: Vec<ObjectStatus>,
     ) -> ReleaseStatus {
@@ -208,12 +211,13 @@ impl ReleaseStatus {
             description: current.map(|c| c.description.clone()),
             updated_at: current.map(|c| timestamp(c.updated_at)),
             latest,
-            lease: lease.map(|(revision, l)| LeaseView {
-                revision,
-                holder: l.holder,
-                since: timestamp(l.acquired_at),
-                expires: timestamp(l.expires_at),
-                expired: l.expires_at <= now,
+            lease: lease.map(|held| LeaseView {
+                revision: held.revision,
+                expired: held.lease.expires_at <= now,
+                holder_gone: held.holder_gone,
+                holder: held.lease.holder,
+                since: timestamp(held.lease.acquired_at),
+                expires: timestamp(held.lease.expires_at),
             }),
             ready: current.is_some() && objects.iter().all(|o| o.state == ObjectState::Ready),
             objects,
@@ -252,7 +256,12 @@ pub fn text(doc: &StatusDoc, color: bool) -> String {
             ));
         }
         if let Some(l) = &r.lease {
-            if l.expired {
+            if l.holder_gone {
+                out.push_str(&format!(
+                    "  lease of revision {} held by {} since {}: its process is gone, the next deploy takes it over\n",
+                    l.revision, l.holder, l.since
+                ));
+            } else if l.expired {
                 out.push_str(&format!(
                     "  lease of revision {} held by {} since {} expired {}: the next deploy takes it over\n",
                     l.revision, l.holder, l.since, l.expires
@@ -290,6 +299,7 @@ mod tests {
     use super::*;
     use crate::git::GitInfo;
     use crate::release::tests::sample_record;
+    use crate::release::Lease;
     use chrono::TimeZone;
 
     fn record(revision: u32, status: Status) -> Record {
@@ -372,7 +382,7 @@ mod tests {
             "hub",
             "jupyter",
             &[record(1, Status::Pending)],
-            Some((1, lease.clone())),
+            Some(held(lease.clone(), false)),
             t0 + chrono::Duration::seconds(10),
             vec![],
         );
@@ -393,12 +403,35 @@ mod tests {
             "hub",
             "jupyter",
             &[record(1, Status::Pending)],
-            Some((1, lease)),
+            Some(held(lease.clone(), false)),
             t0 + chrono::Duration::seconds(301),
             vec![],
         );
         assert!(s.lease.as_ref().unwrap().expired);
         let text2 = text(&StatusDoc { releases: vec![s] }, false);
         assert!(text2.contains("the next deploy takes it over"), "{text2}");
+        // A holder whose process is gone is not "in progress", expired or not.
+        let s = ReleaseStatus::new(
+            "hub",
+            "jupyter",
+            &[record(1, Status::Pending)],
+            Some(held(lease, true)),
+            t0 + chrono::Duration::seconds(10),
+            vec![],
+        );
+        let text3 = text(&StatusDoc { releases: vec![s] }, false);
+        assert!(
+            text3.contains("its process is gone, the next deploy takes it over"),
+            "{text3}"
+        );
+        assert!(!text3.contains("deploy in progress"), "{text3}");
+    }
+
+    fn held(lease: Lease, holder_gone: bool) -> HeldLease {
+        HeldLease {
+            revision: 1,
+            lease,
+            holder_gone,
+        }
     }
 }

@@ -350,18 +350,21 @@ impl<S: Store> Releases<S> {
     }
 
     /// The deploy lease of a pending revision, if any (for `status`), with its revision.
-    pub async fn lease(
-        &self,
-        ns: &str,
-        release: &str,
-    ) -> Result<Option<(u32, Lease)>, ReleaseError> {
+    pub async fn lease(&self, ns: &str, release: &str) -> Result<Option<HeldLease>, ReleaseError> {
         Ok(self
             .sorted(ns, release)
             .await?
             .into_iter()
             .rev()
             .filter(|s| s.record.status == Status::Pending)
-            .find_map(|s| s.lease.map(|l| (s.record.revision, l))))
+            .find_map(|s| {
+                let holder_gone = holder_gone(&s);
+                s.lease.map(|lease| HeldLease {
+                    revision: s.record.revision,
+                    lease,
+                    holder_gone,
+                })
+            }))
     }
 
     /// The revision the next deploy will get: one past the highest existing.
@@ -674,6 +677,17 @@ struct TxState {
     record: Record,
     lease: Lease,
     version: String,
+}
+
+/// The lease of a release's newest pending revision, as [`Releases::lease`]
+/// finds it.
+#[derive(Debug, Clone)]
+pub struct HeldLease {
+    pub revision: u32,
+    pub lease: Lease,
+    /// The holding process is known to be gone (same machine), so the next
+    /// deploy takes the lease over at once, expired or not.
+    pub holder_gone: bool,
 }
 
 /// A deploy in progress: holds the lease and the pending record of `revision`.

@@ -481,13 +481,13 @@ async fn hold_renews_while_work_runs() {
         f.clock.clone(),
     );
     let tx = rel.begin("jupyter", "hub", meta("deploy")).await.unwrap();
-    let before = rel.lease("jupyter", "hub").await.unwrap().unwrap().1;
+    let before = rel.lease("jupyter", "hub").await.unwrap().unwrap().lease;
     f.clock.advance(5);
     let out = tx
         .hold(tokio::time::sleep(Duration::from_millis(700)))
         .await;
     assert!(out.is_ok());
-    let after = rel.lease("jupyter", "hub").await.unwrap().unwrap().1;
+    let after = rel.lease("jupyter", "hub").await.unwrap().unwrap().lease;
     assert!(after.renewed_at > before.renewed_at, "{before:?} {after:?}");
     assert_eq!(after.acquired_at, before.acquired_at);
 }
