@@ -3,6 +3,7 @@
 //! install order, labelled and namespaced. [`render`] is the library entry
 //! point (diff, deploy and rollback call it); [`run`] is the command.
 
+use crate::ui::one_line;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -181,8 +182,8 @@ impl<'a> Session<'a> {
         }
         let loaded = par_map(&missing, |path| {
             AnyChart::load(path, &root).map_err(|e| match e {
-                AnyChartError::Berth(errs) => errs.iter().map(|e| describe(e)).collect(),
-                AnyChartError::Helm(e) => vec![describe(&*e)],
+                AnyChartError::Berth(errs) => errs.iter().map(|e| one_line(e)).collect(),
+                AnyChartError::Helm(e) => vec![one_line(&*e)],
             })
         });
         self.charts.extend(missing.into_iter().zip(loaded));
@@ -197,7 +198,7 @@ impl<'a> Session<'a> {
                             .loader
                             .release_values(&c.meta.name, &c.values, &plan.sources, &self.cli)
                             .map(|v| (v, None))
-                            .map_err(|e| vec![describe(&e)]),
+                            .map_err(|e| vec![one_line(&e)]),
                         AnyChart::Helm(c) => {
                             helm_release_values(&mut self.loader, c, plan, &self.cli)
                         }
@@ -205,11 +206,11 @@ impl<'a> Session<'a> {
                     values.and_then(|(values, processed)| match (&processed, chart.schema()) {
                         (Some(helm), _) => crate::chart::helm::schema::validate(helm, &values)
                             .map(|()| (values, processed))
-                            .map_err(|e| vec![describe(&e)]),
+                            .map_err(|e| vec![one_line(&e)]),
                         (None, Some((path, schema))) => {
                             crate::values::validate_schema(&path, schema, &values)
                                 .map(|()| (values, processed))
-                                .map_err(|e| vec![describe(&e)])
+                                .map_err(|e| vec![one_line(&e)])
                         }
                         (None, None) => Ok((values, processed)),
                     })
@@ -267,7 +268,7 @@ fn render_release(
     let context = chart.context(values, &extra);
     let (mut objects, errors) = chart.render(context);
     if !errors.is_empty() {
-        return Err(errors.iter().map(|e| describe(e)).collect());
+        return Err(errors.iter().map(|e| one_line(e)).collect());
     }
     crate::manifest::prepare(&mut objects, &plan.name, &plan.profile, &plan.namespace);
     Ok(RenderedRelease {
@@ -295,15 +296,15 @@ fn helm_release_values(
     chart.check_dependencies().map_err(|e| vec![e])?;
     let user = loader
         .user_values(&plan.sources, cli)
-        .map_err(|e| vec![describe(&e)])?;
+        .map_err(|e| vec![one_line(&e)])?;
     let processed =
-        crate::chart::helm::dependencies::process(chart, &user).map_err(|e| vec![describe(&e)])?;
+        crate::chart::helm::dependencies::process(chart, &user).map_err(|e| vec![one_line(&e)])?;
     for warning in processed.warnings {
         loader.warn_once(warning);
     }
     let values = loader
         .coalesce_user(&processed.chart.defaults(), user)
-        .map_err(|e| vec![describe(&e)])?;
+        .map_err(|e| vec![one_line(&e)])?;
     Ok((values, Some(Box::new(processed.chart))))
 }
 
@@ -341,7 +342,7 @@ fn render_helm_release(
     for m in &manifests {
         match crate::manifest::parse_helm_documents(&m.content, &m.source) {
             Ok(mut objs) => objects.append(&mut objs),
-            Err(e) => problems.push(describe(&e)),
+            Err(e) => problems.push(one_line(&e)),
         }
     }
     if !problems.is_empty() {
@@ -411,11 +412,6 @@ pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync)
     });
     slots.sort_by_key(|(i, _)| *i);
     slots.into_iter().map(|(_, r)| r).collect()
-}
-
-/// An error and its causes on one line ([`crate::ui::one_line`]).
-pub(crate) fn describe(e: &dyn std::error::Error) -> String {
-    crate::ui::one_line(e)
 }
 
 /// `--output json` of `berth render` (documented in docs/output/render.md).

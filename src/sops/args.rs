@@ -149,6 +149,14 @@ impl Flags {
     pub fn values(&self, name: &str) -> &[String] {
         self.values.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
+    /// Every comma-separated item of a repeated flag (`--add-age a,b --add-age c`).
+    pub fn comma_values(&self, name: &str) -> Vec<String> {
+        self.values(name)
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::to_string)
+            .collect()
+    }
     /// Whether a bool flag is set.
     pub fn on(&self, name: &str) -> bool {
         self.bools.get(name).copied().unwrap_or(false)

@@ -424,9 +424,8 @@ fn io_file(inv: &Invocation) -> Result<Option<String>, Failure> {
 
 fn encrypt_options(f: &Flags) -> Result<EncryptOptions, Failure> {
     let split = |name: &str| -> Vec<String> {
-        f.values(name)
+        f.comma_values(name)
             .iter()
-            .flat_map(|v| v.split(','))
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect()
@@ -587,30 +586,10 @@ fn rotate(inv: &Invocation) -> Result<u8, Failure> {
         ));
     }
     let changes = KeyChanges {
-        add_age: f
-            .values("add-age")
-            .iter()
-            .flat_map(|v| v.split(','))
-            .map(str::to_string)
-            .collect(),
-        rm_age: f
-            .values("rm-age")
-            .iter()
-            .flat_map(|v| v.split(','))
-            .map(str::to_string)
-            .collect(),
-        add_kms: f
-            .values("add-kms")
-            .iter()
-            .flat_map(|v| v.split(','))
-            .map(str::to_string)
-            .collect(),
-        rm_kms: f
-            .values("rm-kms")
-            .iter()
-            .flat_map(|v| v.split(','))
-            .map(str::to_string)
-            .collect(),
+        add_age: f.comma_values("add-age"),
+        rm_age: f.comma_values("rm-age"),
+        add_kms: f.comma_values("add-kms"),
+        rm_kms: f.comma_values("rm-kms"),
     };
     if !Path::new(file).exists() {
         let code =
