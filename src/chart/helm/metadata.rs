@@ -405,7 +405,7 @@ impl Metadata {
 }
 
 /// Helm's `sanitizeString`: spaces normalised, non-printable characters dropped.
-fn sanitize(s: &str) -> String {
+pub(crate) fn sanitize(s: &str) -> String {
     s.chars()
         .filter_map(|c| {
             if c.is_whitespace() {

@@ -7,6 +7,7 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 
 use super::RepoError;
+use crate::chart::helm::metadata::sanitize;
 
 /// One `Chart.yaml` `dependencies` entry (Helm's `chart.Dependency`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -234,22 +235,6 @@ fn parse_dependency(item: &Value, i: usize, shown: &str) -> Result<Dependency, R
         import_values,
         alias: string_field(m, "alias", &at, shown)?,
     })
-}
-
-/// Helm's `sanitizeString`: white space becomes a space, unprintable
-/// characters are dropped.
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .filter_map(|c| {
-            if c.is_whitespace() {
-                Some(' ')
-            } else if c.is_control() {
-                None
-            } else {
-                Some(c)
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
